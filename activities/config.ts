@@ -1,0 +1,166 @@
+import { homedir } from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+import { StartupError } from './infra/errors'
+
+/**
+ * The only place that reads the environment. Every variable is documented in README.md
+ * ("Configuration"); a bad value is reported as one line naming the variable.
+ */
+
+const port = (fallback: number) =>
+  z.coerce.number().int('must be a whole number').min(0).max(65535).default(fallback)
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .default(fallback)
+
+const urlWithProtocols = (protocols: string[], example: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value)
+        return protocols.includes(url.protocol) && url.hostname !== ''
+      } catch {
+        return false
+      }
+    },
+    { error: `must be a URL like ${example}` },
+  )
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v))
+
+const envSchema = z.object({
+  DATA_DIR: z.string().min(1).default('.data'),
+  RSU_CACHE_DIR: optionalString,
+  XDG_CACHE_HOME: optionalString,
+  HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port(3000),
+  PUBLIC_URL: urlWithProtocols(['http:', 'https:'], 'https://rsu.example.ml').optional(),
+  DATABASE_URL: urlWithProtocols(
+    ['postgres:', 'postgresql:'],
+    'postgres://user:password@host:5432/database',
+  ).optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, like temporal.example.ml:7233' })
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('rsu-casework'),
+  TEMPORAL_TLS: flag(false),
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_CLI_PATH: optionalString,
+  PATH: z.string().default(''),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtp://user:password@relay.example.ml:587')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  SMTP_PORT: port(1025),
+  MAIL_UI_PORT: port(1080),
+  MAIL_FROM: z.string().min(3).default('RSU Casework <no-reply@rsu.localhost>'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_DEMO: flag(true),
+})
+
+export interface Config {
+  dataDir: string
+  cacheDir: string
+  host: string
+  api: { port: number; publicUrl?: string }
+  database: { url?: string }
+  temporal: {
+    address?: string
+    namespace: string
+    taskQueue: string
+    tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string }
+    apiKey?: string
+    cliPath?: string
+    /** Directories searched for a `temporal` binary (the PATH). */
+    searchPath: string[]
+    port: number
+    uiPort: number
+  }
+  mail: { smtpUrl?: string; smtpPort: number; uiPort: number; from: string }
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
+  seedDemo: boolean
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child)
+  }
+  return Object.freeze(value)
+}
+
+/** Parses the environment (process.env by default) into a frozen Config, or throws one StartupError. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Treat empty variables as unset, as shells and .env files often leave them so.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([key, v]) => v !== '' && key in envSchema.shape),
+  )
+  const parsed = envSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment')
+      const value = env[name]
+      // Never echo secrets (passwords in URLs, API keys) back to the terminal.
+      const shown = value === undefined || /URL|KEY/.test(name) ? '' : ` (got "${value}")`
+      return `${name} ${issue.message}${shown}`
+    })
+    throw new StartupError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  const tlsWanted =
+    e.TEMPORAL_TLS || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    throw new StartupError(
+      'CONFIG_INVALID',
+      'Invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mutual TLS)',
+    )
+  }
+  const cacheDir =
+    e.RSU_CACHE_DIR ?? path.join(e.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'rsu-casework')
+  return deepFreeze({
+    dataDir: path.resolve(e.DATA_DIR),
+    cacheDir: path.resolve(cacheDir),
+    host: e.HOST,
+    api: { port: e.API_PORT, publicUrl: e.PUBLIC_URL },
+    database: { url: e.DATABASE_URL },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: tlsWanted
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT,
+            keyPath: e.TEMPORAL_TLS_KEY,
+            caPath: e.TEMPORAL_TLS_CA,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      searchPath: e.PATH.split(path.delimiter).filter(Boolean),
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    mail: { smtpUrl: e.SMTP_URL, smtpPort: e.SMTP_PORT, uiPort: e.MAIL_UI_PORT, from: e.MAIL_FROM },
+    logLevel: e.LOG_LEVEL,
+    seedDemo: e.SEED_DEMO,
+  })
+}
+
+/** The environment for a child process we spawn (Go, the Temporal CLI): ours plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra }
+}

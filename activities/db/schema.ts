@@ -1,0 +1,172 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/** The database as the application sees it: camelCase here, snake_case in SQL (CamelCasePlugin). */
+export interface Database {
+  appSettings: AppSettingsTable
+  roles: RolesTable
+  adminAreas: AdminAreasTable
+  users: UsersTable
+  userRoles: UserRolesTable
+  partners: PartnersTable
+  services: ServicesTable
+  partnerServices: PartnerServicesTable
+  households: HouseholdsTable
+  cases: CasesTable
+  tasks: TasksTable
+  caseEvents: CaseEventsTable
+  notificationOutbox: NotificationOutboxTable
+}
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type Json = ColumnType<unknown, string, string>
+
+export type RoleCode = 'case_worker' | 'supervisor' | 'programme_manager' | 'administrator' | 'partner'
+export type AreaLevel = 'national' | 'region' | 'cercle' | 'commune' | 'village'
+export type CaseKind = 'grievance' | 'reverification' | 'referral' | 'appeal'
+
+export interface AppSettingsTable {
+  key: string
+  value: Json
+  updatedAt: DefaultedTimestamp
+}
+
+export interface RolesTable {
+  code: RoleCode
+  labelFr: string
+  labelEn: string
+}
+
+export interface AdminAreasTable {
+  code: string
+  parentCode: string | null
+  level: AreaLevel
+  name: string
+}
+
+export interface UsersTable {
+  id: Generated<string>
+  username: string
+  displayName: string
+  email: string | null
+  passwordHash: string | null
+  locale: Generated<'fr' | 'en'>
+  languages: Generated<string[]>
+  sensitiveClearance: Generated<boolean>
+  onLeave: Generated<boolean>
+  active: Generated<boolean>
+  totpSecret: string | null
+  createdAt: DefaultedTimestamp
+}
+
+export interface UserRolesTable {
+  userId: string
+  roleCode: RoleCode
+  areaCode: string
+}
+
+export interface PartnersTable {
+  code: string
+  name: string
+  kind: 'government' | 'un_agency' | 'ngo' | 'health' | 'other'
+  contactEmail: string | null
+  active: Generated<boolean>
+}
+
+export interface ServicesTable {
+  code: string
+  labelFr: string
+  labelEn: string
+}
+
+export interface PartnerServicesTable {
+  partnerCode: string
+  serviceCode: string
+  areaCode: string
+}
+
+export interface HouseholdsTable {
+  id: string
+  areaCode: string
+  members: number
+  pmtScore: ColumnType<string | null, number | string | null, number | string | null>
+  programmes: Generated<string[]>
+  fetchedAt: DefaultedTimestamp
+}
+
+export interface CasesTable {
+  id: string
+  workflowId: string
+  kind: CaseKind
+  status: Generated<string>
+  stage: string
+  areaCode: string
+  category: string | null
+  priority: Generated<string>
+  channel: string | null
+  sensitive: Generated<boolean>
+  slaState: Generated<string>
+  ackDueAt: Timestamp | null
+  resolveDueAt: Timestamp | null
+  escalationLevel: Generated<number>
+  parentCaseId: string | null
+  householdId: string | null
+  openedAt: Timestamp
+  closedAt: Timestamp | null
+  lastEventSeq: number
+  updatedAt: DefaultedTimestamp
+}
+
+export interface TasksTable {
+  id: string
+  caseId: string
+  kind: string
+  status: 'open' | 'claimed' | 'completed' | 'cancelled'
+  candidateRole: RoleCode
+  areaCode: string
+  assigneeId: string | null
+  dueAt: Timestamp | null
+  createdAt: Timestamp
+  completedAt: Timestamp | null
+  completedBy: string | null
+  result: Json | null
+  lastEventSeq: number
+}
+
+export interface CaseEventsTable {
+  id: Generated<string>
+  caseId: string
+  workflowId: string
+  seq: number
+  type: string
+  actorId: string | null
+  actorRole: string | null
+  occurredAt: Timestamp
+  recordedAt: DefaultedTimestamp
+  before: Json | null
+  after: Json | null
+  data: Json | null
+}
+
+export interface NotificationOutboxTable {
+  id: Generated<string>
+  dedupeKey: string
+  caseId: string | null
+  template: string
+  locale: Generated<string>
+  channel: Generated<string>
+  recipient: string
+  params: ColumnType<unknown, string | undefined, string>
+  status: Generated<'pending' | 'sent' | 'failed'>
+  attempts: Generated<number>
+  lastError: string | null
+  messageId: string | null
+  createdAt: DefaultedTimestamp
+  nextAttemptAt: DefaultedTimestamp
+  sentAt: Timestamp | null
+}
+
+export type CaseRow = Selectable<CasesTable>
+export type NewCase = Insertable<CasesTable>
+export type CaseUpdate = Updateable<CasesTable>
+export type CaseEventRow = Selectable<CaseEventsTable>

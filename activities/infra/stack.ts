@@ -1,0 +1,169 @@
+import path from 'node:path'
+import { SearchAttributeType } from '@temporalio/common'
+import { caseSearchAttributes } from '../../workflows/search-attributes'
+import type { Config } from '../config'
+import { startMailSink, type MailSink } from '../mail/sink'
+import { firstLine } from './errors'
+import type { Logger } from './logger'
+import { assertPortsFree, type PortClaim } from './ports'
+import { startDatabase, type DatabaseServer } from './postgres'
+import { resolveTemporalBinary } from './temporal-binary'
+import { connectClient, type TemporalSettings } from './temporal-client'
+import { startDevServer, startDownloadedDevServer, type DevServer } from './temporal-server'
+
+/** What the processes of the system connect to, whether we started it or it was configured. */
+export interface Stack {
+  databaseUrl: string
+  temporal: TemporalSettings & { uiUrl?: string; embedded: boolean }
+  mail: { smtpUrl?: string; uiUrl?: string; sink?: MailSink }
+  /** Stops what this process started, in reverse order. */
+  stop(): Promise<void>
+}
+
+export interface StackOptions {
+  /** Ports the caller will need too (the API's), checked with the others before anything starts. */
+  extraPorts?: PortClaim[]
+  /** Start the Temporal Web UI and the mail sink page (the embedded default: yes). */
+  withUi?: boolean
+}
+
+/**
+ * Resolves each part of the embedded default (DESIGN §2): what is configured is used as is, what
+ * is not is started here, with its state under DATA_DIR so that a restart loses nothing.
+ */
+export async function startStack(config: Config, log: Logger, options: StackOptions = {}): Promise<Stack> {
+  const withUi = options.withUi ?? true
+  await assertPortsFree(config.host, [
+    ...(options.extraPorts ?? []),
+    ...(config.temporal.address
+      ? []
+      : [
+          { port: config.temporal.port, purpose: 'the Temporal dev server (TEMPORAL_PORT)' },
+          ...(withUi ? [{ port: config.temporal.uiPort, purpose: 'the Temporal Web UI (TEMPORAL_UI_PORT)' }] : []),
+        ]),
+    ...(config.mail.smtpUrl
+      ? []
+      : [
+          { port: config.mail.smtpPort, purpose: 'the mail sink (SMTP_PORT)' },
+          ...(withUi ? [{ port: config.mail.uiPort, purpose: 'the mail sink page (MAIL_UI_PORT)' }] : []),
+        ]),
+  ])
+
+  const started: { stop(): Promise<void> }[] = []
+  const track = <T extends { stop(): Promise<void> }>(part: T): T => {
+    started.push(part)
+    return part
+  }
+  const stopAll = async () => {
+    for (const part of started.reverse()) {
+      await part.stop().catch((error: unknown) => log.warn({ err: error }, 'stop failed'))
+    }
+  }
+  try {
+    const [database, temporal, mail] = await Promise.all([
+      startDatabase({ url: config.database.url, dir: path.join(config.dataDir, 'postgres'), log }).then(
+        (db: DatabaseServer) => track(db),
+      ),
+      startTemporal(config, log, withUi).then((t) => (t.server ? track(t.server) && t : t)),
+      config.mail.smtpUrl
+        ? Promise.resolve({ smtpUrl: config.mail.smtpUrl })
+        : startMailSink({
+            host: config.host,
+            smtpPort: config.mail.smtpPort,
+            uiPort: withUi ? config.mail.uiPort : undefined,
+            dir: path.join(config.dataDir, 'mail'),
+            log,
+          }).then((sink) => ({ smtpUrl: track(sink).smtpUrl, uiUrl: sink.uiUrl, sink })),
+    ])
+    return {
+      databaseUrl: database.url,
+      temporal: temporal.settings,
+      mail,
+      stop: stopAll,
+    }
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+}
+
+async function startTemporal(
+  config: Config,
+  log: Logger,
+  withUi: boolean,
+): Promise<{ settings: Stack['temporal']; server?: DevServer }> {
+  const { namespace, tls, apiKey } = config.temporal
+  if (config.temporal.address) {
+    const settings = { address: config.temporal.address, namespace, tls, apiKey }
+    await ensureSearchAttributes(settings, log)
+    return { settings: { ...settings, embedded: false } }
+  }
+  const binary = await resolveTemporalBinary({
+    cliPath: config.temporal.cliPath,
+    searchPath: config.temporal.searchPath,
+    cacheDir: config.cacheDir,
+    log,
+  })
+  const serverOptions = {
+    dir: path.join(config.dataDir, 'temporal'),
+    host: config.host,
+    port: config.temporal.port,
+    uiPort: withUi ? config.temporal.uiPort : undefined,
+    namespace,
+    log,
+  }
+  if (binary.kind === 'binary') log.info({ binary: binary.path, source: binary.source }, 'temporal cli')
+  const server =
+    binary.kind === 'binary'
+      ? await startDevServer({ ...serverOptions, binary: binary.path })
+      : await startDownloadedDevServer(serverOptions)
+  return {
+    settings: { address: server.address, namespace, embedded: true, uiUrl: server.uiUrl },
+    server,
+  }
+}
+
+/**
+ * On a cluster we did not start, registers the search attributes cases use when they are missing.
+ * Where the operator API is not ours to call (Temporal Cloud), says what to register by hand.
+ */
+async function ensureSearchAttributes(settings: TemporalSettings, log: Logger): Promise<void> {
+  const client = await connectClient(settings)
+  try {
+    const { operatorService } = client.connection
+    const existing = await operatorService.listSearchAttributes({ namespace: settings.namespace })
+    const known = new Set([
+      ...Object.keys(existing.customAttributes ?? {}),
+      ...Object.keys(existing.systemAttributes ?? {}),
+    ])
+    const missing = caseSearchAttributes.filter((key) => !known.has(key.name))
+    if (missing.length === 0) return
+    try {
+      await operatorService.addSearchAttributes({
+        namespace: settings.namespace,
+        searchAttributes: Object.fromEntries(
+          missing.map((key) => [key.name, indexedValueType[key.type]]),
+        ),
+      })
+      log.info({ added: missing.map((k) => k.name) }, 'registered search attributes')
+    } catch (error) {
+      log.warn(
+        { missing: missing.map((k) => `${k.name}:${k.type}`) },
+        `could not register search attributes (${firstLine(error)}): register them on the cluster`,
+      )
+    }
+  } finally {
+    await client.connection.close()
+  }
+}
+
+// temporal.api.enums.v1.IndexedValueType
+const indexedValueType: Record<SearchAttributeType, number> = {
+  [SearchAttributeType.TEXT]: 1,
+  [SearchAttributeType.KEYWORD]: 2,
+  [SearchAttributeType.INT]: 3,
+  [SearchAttributeType.DOUBLE]: 4,
+  [SearchAttributeType.BOOL]: 5,
+  [SearchAttributeType.DATETIME]: 6,
+  [SearchAttributeType.KEYWORD_LIST]: 7,
+}

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises'
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client'
+import type { Config } from '../config'
+import { firstLine, StartupError } from './errors'
+
+export type TemporalSettings = Pick<Config['temporal'], 'namespace' | 'tls' | 'apiKey'> & {
+  address: string
+}
+
+/** TLS and API-key options shared by the client and the worker's native connection. */
+export async function connectionOptions(settings: TemporalSettings) {
+  const { tls, apiKey } = settings
+  const read = async (file?: string) => (file ? await readFile(file) : undefined)
+  let tlsOptions: ConnectionOptions['tls']
+  if (tls) {
+    const [crt, key, ca] = await Promise.all([read(tls.certPath), read(tls.keyPath), read(tls.caPath)])
+    tlsOptions = {
+      serverNameOverride: tls.serverName,
+      serverRootCACertificate: ca,
+      clientCertPair: crt && key ? { crt, key } : undefined,
+    }
+  }
+  // An API key (Temporal Cloud) implies TLS.
+  if (apiKey && !tlsOptions) tlsOptions = true
+  return { address: settings.address, tls: tlsOptions, apiKey }
+}
+
+/**
+ * Connects a Temporal client and checks that the namespace answers, within seconds: an unreachable
+ * or misconfigured cluster is reported as one line instead of a hang.
+ */
+export async function connectClient(settings: TemporalSettings, timeoutMs = 5_000): Promise<Client> {
+  let connection: Connection
+  try {
+    connection = await Connection.connect({
+      ...(await connectionOptions(settings)),
+      connectTimeout: timeoutMs,
+    })
+  } catch (error) {
+    throw new StartupError(
+      'TEMPORAL_UNREACHABLE',
+      `cannot reach Temporal at ${settings.address} within ${timeoutMs / 1000}s: ${firstLine(error)}`,
+    )
+  }
+  try {
+    await connection.withDeadline(Date.now() + timeoutMs, () =>
+      connection.workflowService.describeNamespace({ namespace: settings.namespace }),
+    )
+  } catch (error) {
+    await connection.close()
+    throw new StartupError(
+      'TEMPORAL_UNREACHABLE',
+      `Temporal at ${settings.address} did not answer for namespace "${settings.namespace}": ${firstLine(error)}`,
+    )
+  }
+  return new Client({ connection, namespace: settings.namespace })
+}

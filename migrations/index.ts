@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely'
+import * as m20261129000100 from './2026_11_29_000100_create_reference_tables'
+import * as m20261129000200 from './2026_11_29_000200_create_case_tables'
+
+/**
+ * Every migration, by name, in order. Listed explicitly rather than read from the directory so
+ * that the same list runs under tsx, vitest and a bundled build alike.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_29_000100_create_reference_tables': m20261129000100,
+  '2026_11_29_000200_create_case_tables': m20261129000200,
+}

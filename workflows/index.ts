@@ -1,0 +1,2 @@
+// The workflows the worker registers: the entry of Temporal's workflow bundle.
+export { grievanceWorkflow } from './grievance'

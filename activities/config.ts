@@ -102,8 +102,16 @@ function deepFreeze<T extends object>(value: T): Readonly<T> {
   return Object.freeze(value)
 }
 
-/** Parses the environment (process.env by default) into a frozen Config, or throws one StartupError. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Parses the environment into a frozen Config, or throws one StartupError. `overrides` replace
+ * variables of the environment (tests give their data directory and ports this way);
+ * `{ inherit: false }` ignores the environment altogether.
+ */
+export function loadConfig(
+  overrides: Record<string, string | undefined> = {},
+  { inherit = true }: { inherit?: boolean } = {},
+): Config {
+  const env = { ...(inherit ? process.env : {}), ...overrides }
   // Treat empty variables as unset, as shells and .env files often leave them so.
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([key, v]) => v !== '' && key in envSchema.shape),

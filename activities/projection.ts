@@ -58,8 +58,8 @@ export function createProjectionActivities({ db }: { db: Db }) {
             actorId: event.actor.userId,
             actorRole: event.actor.role,
             occurredAt: event.occurredAt,
-            before: event.before ? JSON.stringify(event.before) : null,
-            after: JSON.stringify(event.after),
+            before: event.before,
+            after: event.after,
             data: null,
           })
           .onConflict((oc) => oc.constraint('case_events_workflow_seq_key').doNothing())

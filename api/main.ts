@@ -1,0 +1,29 @@
+import { loadConfig } from '../activities/config'
+import { createDb } from '../activities/db/db'
+import { assertSchemaCurrent } from '../activities/db/schema-check'
+import { runMain } from '../activities/infra/errors'
+import { externalServices } from '../activities/infra/external'
+import { createLogger } from '../activities/infra/logger'
+import { checkDatabase } from '../activities/infra/postgres'
+import { connectClient } from '../activities/infra/temporal-client'
+import { createShutdown } from '../activities/shutdown'
+import { createApp } from './app'
+import { serveApi } from './server'
+
+/** `npm run api`: the API alone, against an external Temporal cluster and PostgreSQL. */
+runMain(async () => {
+  const config = loadConfig()
+  const log = createLogger(config.logLevel)
+  const { databaseUrl, temporal: settings } = externalServices(config, 'npm run api')
+  const lifecycle = createShutdown(log)
+  await checkDatabase(databaseUrl)
+  const db = createDb(databaseUrl)
+  lifecycle.add('database pool', () => db.destroy())
+  await assertSchemaCurrent(db)
+  const temporal = await connectClient(settings)
+  lifecycle.add('temporal client', () => temporal.connection.close())
+  const server = await serveApi(createApp({ db, temporal, log }), config.host, config.api.port)
+  lifecycle.add('api server', () => server.close())
+  log.info({ url: server.url }, 'API listening')
+  await lifecycle.stopped
+})

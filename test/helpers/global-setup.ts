@@ -1,0 +1,65 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { bundleWorkflowCode } from '@temporalio/worker'
+import type { TestProject } from 'vitest/node'
+import type {} from 'vitest'
+import { loadConfig } from '../../activities/config'
+import { createLogger } from '../../activities/infra/logger'
+import { startStack } from '../../activities/infra/stack'
+import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
+import { workflowsPath } from '../../activities/worker'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string
+    temporalAddress: string
+    namespace: string
+    workflowBundlePath: string
+    temporalBinary: string
+    tmpRoot: string
+  }
+}
+
+/**
+ * Brings up the real stack once for the run, through the same code as `npm start`: PostgreSQL
+ * (DATABASE_URL or embedded) and a Temporal dev server (TEMPORAL_ADDRESS or the CLI). Workflows
+ * are bundled once and shared by every test worker.
+ */
+export default async function setup(project: TestProject) {
+  const tmpRoot = await mkdtemp(path.join(tmpdir(), 'rsu-test-'))
+  const config = loadConfig({
+    DATA_DIR: tmpRoot,
+    TEMPORAL_PORT: '0',
+    SMTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+  })
+  const log = createLogger(config.logLevel, false)
+  const binary = await resolveTemporalBinary({
+    cliPath: config.temporal.cliPath,
+    searchPath: config.temporal.searchPath,
+    cacheDir: config.cacheDir,
+    log,
+  })
+  const [stack, bundle] = await Promise.all([
+    startStack(config, log, { withUi: false }),
+    bundleWorkflowCode({ workflowsPath, logger: undefined }),
+  ])
+  const workflowBundlePath = path.join(tmpRoot, 'workflow-bundle.js')
+  await writeFile(workflowBundlePath, bundle.code)
+
+  // The server URL, whose `postgres` database is used to create one database per test file.
+  const server = new URL(stack.databaseUrl)
+  server.pathname = '/postgres'
+  project.provide('databaseUrl', server.toString())
+  project.provide('temporalAddress', stack.temporal.address)
+  project.provide('namespace', stack.temporal.namespace)
+  project.provide('workflowBundlePath', workflowBundlePath)
+  project.provide('temporalBinary', binary.kind === 'binary' ? binary.path : '')
+  project.provide('tmpRoot', tmpRoot)
+
+  return async () => {
+    await stack.stop()
+    await rm(tmpRoot, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto'
+import { Client, Connection } from '@temporalio/client'
+import { NativeConnection, Worker } from '@temporalio/worker'
+import { inject } from 'vitest'
+import { createActivities } from '../../activities'
+import type { Db } from '../../activities/db/db'
+
+/** A client on the run's Temporal dev server. */
+export async function connectTestClient(address = inject('temporalAddress')): Promise<Client> {
+  const connection = await Connection.connect({ address })
+  return new Client({ connection, namespace: inject('namespace') })
+}
+
+export interface RunningWorker {
+  taskQueue: string
+  stop(): Promise<void>
+}
+
+/**
+ * Runs the real worker (the shared workflow bundle, activities on `db`) on a task queue of its own,
+ * so that tests never pick up each other's workflows.
+ */
+export async function startTestWorker(
+  db: Db,
+  options: { address?: string; taskQueue?: string } = {},
+): Promise<RunningWorker> {
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`
+  const connection = await NativeConnection.connect({
+    address: options.address ?? inject('temporalAddress'),
+  })
+  const worker = await Worker.create({
+    connection,
+    namespace: inject('namespace'),
+    taskQueue,
+    activities: createActivities({ db }),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  })
+  const running = worker.run()
+  return {
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown()
+      await running
+      await connection.close()
+    },
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 20_000, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

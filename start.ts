@@ -70,13 +70,19 @@ runMain(async () => {
     `  PostgreSQL    ${describeUrl(stack.databaseUrl)}${config.database.url ? '' : ` (embedded, data in ${path.join(config.dataDir, 'postgres')})`}`,
   ]
   if (seed?.seeded) {
-    lines.push(`  Demo data     seeded: ${seed.userCount} users; every demo password is ${DEMO_PASSWORD}`)
-    for (const a of seed.accounts) lines.push(`                ${a.username.padEnd(30)} ${a.role} @ ${a.area}`)
+    lines.push(
+      `  Demo data     seeded: ${seed.userCount} users; every demo password is ${DEMO_PASSWORD}`,
+    )
+    for (const a of seed.accounts)
+      lines.push(`                ${a.username.padEnd(30)} ${a.role} @ ${a.area}`)
   } else if (seed) {
-    lines.push(`  Demo data     already seeded (${seed.userCount} users, password ${DEMO_PASSWORD})`)
+    lines.push(
+      `  Demo data     already seeded (${seed.userCount} users, password ${DEMO_PASSWORD})`,
+    )
   }
   lines.push('Press Ctrl-C to stop.', '')
   process.stdout.write(lines.join('\n') + '\n')
+  lifecycle.started()
 
   await lifecycle.stopped
   log.info('stopped')

@@ -48,7 +48,9 @@ const envSchema = z.object({
   ).optional(),
   TEMPORAL_ADDRESS: z
     .string()
-    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, like temporal.example.ml:7233' })
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, {
+      error: 'must be host:port, like temporal.example.ml:7233',
+    })
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('rsu-casework'),

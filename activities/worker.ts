@@ -36,9 +36,7 @@ export async function createWorker(
     namespace: options.temporal.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ db: options.db }),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   })
   return { worker, connection }
 }

@@ -31,7 +31,10 @@ export function onError(log: Logger) {
     }
     if (error instanceof HTTPException) {
       const status = error.status
-      return c.json(errorBody(status === 413 ? 'PAYLOAD_TOO_LARGE' : 'HTTP_ERROR', error.message), status)
+      return c.json(
+        errorBody(status === 413 ? 'PAYLOAD_TOO_LARGE' : 'HTTP_ERROR', error.message),
+        status,
+      )
     }
     log.error({ err: error, path: c.req.path }, 'unhandled API error')
     return c.json(errorBody('INTERNAL', 'Erreur interne du serveur / Internal server error'), 500)

@@ -25,5 +25,6 @@ runMain(async () => {
   const server = await serveApi(createApp({ db, temporal, log }), config.host, config.api.port)
   lifecycle.add('api server', () => server.close())
   log.info({ url: server.url }, 'API listening')
+  lifecycle.started()
   await lifecycle.stopped
 })

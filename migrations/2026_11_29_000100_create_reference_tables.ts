@@ -21,7 +21,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .values([
       { code: 'case_worker', label_fr: 'Agent de traitement', label_en: 'Case worker' },
       { code: 'supervisor', label_fr: 'Superviseur', label_en: 'Supervisor' },
-      { code: 'programme_manager', label_fr: 'Gestionnaire de programme', label_en: 'Programme manager' },
+      {
+        code: 'programme_manager',
+        label_fr: 'Gestionnaire de programme',
+        label_en: 'Programme manager',
+      },
       { code: 'administrator', label_fr: 'Administrateur', label_en: 'Administrator' },
       { code: 'partner', label_fr: 'Partenaire', label_en: 'Partner' },
     ] as never)
@@ -36,9 +40,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       c.notNull().check(sql`level in ('national', 'region', 'cercle', 'commune', 'village')`),
     )
     .addColumn('name', 'text', (c) => c.notNull())
-    .addCheckConstraint('admin_areas_parent_unless_national', sql`(level = 'national') = (parent_code is null)`)
+    .addCheckConstraint(
+      'admin_areas_parent_unless_national',
+      sql`(level = 'national') = (parent_code is null)`,
+    )
     .execute()
-  await db.schema.createIndex('admin_areas_parent_idx').on('admin_areas').column('parent_code').execute()
+  await db.schema
+    .createIndex('admin_areas_parent_idx')
+    .on('admin_areas')
+    .column('parent_code')
+    .execute()
 
   await db.schema
     .createTable('users')
@@ -47,7 +58,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('display_name', 'text', (c) => c.notNull())
     .addColumn('email', 'text')
     .addColumn('password_hash', 'text')
-    .addColumn('locale', 'text', (c) => c.notNull().defaultTo('fr').check(sql`locale in ('fr', 'en')`))
+    .addColumn('locale', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('fr')
+        .check(sql`locale in ('fr', 'en')`),
+    )
     .addColumn('languages', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{fr}'`))
     // Designated focal point: may see and handle sensitive cases (SEA/GBV, misconduct).
     .addColumn('sensitive_clearance', 'boolean', (c) => c.notNull().defaultTo(false))

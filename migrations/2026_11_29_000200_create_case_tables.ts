@@ -40,7 +40,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('cases')
     .columns(['sla_state', 'resolve_due_at'])
     .execute()
-  await db.schema.createIndex('cases_kind_status_idx').on('cases').columns(['kind', 'status']).execute()
+  await db.schema
+    .createIndex('cases_kind_status_idx')
+    .on('cases')
+    .columns(['kind', 'status'])
+    .execute()
   await db.schema.createIndex('cases_opened_idx').on('cases').column('opened_at').execute()
   await db.schema.createIndex('cases_parent_idx').on('cases').column('parent_case_id').execute()
 
@@ -126,7 +130,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('recipient', 'text', (c) => c.notNull())
     .addColumn('params', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('pending').check(sql`status in ('pending', 'sent', 'failed')`),
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'sent', 'failed')`),
     )
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('last_error', 'text')

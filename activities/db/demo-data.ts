@@ -30,7 +30,16 @@ export const regions: { code: string; name: string; cercles: string[] }[] = [
   {
     code: 'ML-5',
     name: 'Mopti',
-    cercles: ['Bandiagara', 'Bankass', 'Djenné', 'Douentza', 'Koro', 'Mopti', 'Ténenkou', 'Youwarou'],
+    cercles: [
+      'Bandiagara',
+      'Bankass',
+      'Djenné',
+      'Douentza',
+      'Koro',
+      'Mopti',
+      'Ténenkou',
+      'Youwarou',
+    ],
   },
   {
     code: 'ML-6',
@@ -111,11 +120,35 @@ export const households: {
   pmtScore: number
   programmes: string[]
 }[] = [
-  { id: 'RSU-0000001', commune: 'Commune I', members: 7, pmtScore: 21.4, programmes: ['jigisemejiri'] },
+  {
+    id: 'RSU-0000001',
+    commune: 'Commune I',
+    members: 7,
+    pmtScore: 21.4,
+    programmes: ['jigisemejiri'],
+  },
   { id: 'RSU-0000002', commune: 'Commune IV', members: 4, pmtScore: 38.9, programmes: [] },
-  { id: 'RSU-0000003', commune: 'Kati', members: 9, pmtScore: 17.2, programmes: ['jigisemejiri', 'ramed'] },
-  { id: 'RSU-0000004', commune: 'Ségou', members: 6, pmtScore: 25.0, programmes: ['food_assistance'] },
-  { id: 'RSU-0000005', commune: 'Mopti', members: 11, pmtScore: 12.8, programmes: ['jigisemejiri', 'food_assistance'] },
+  {
+    id: 'RSU-0000003',
+    commune: 'Kati',
+    members: 9,
+    pmtScore: 17.2,
+    programmes: ['jigisemejiri', 'ramed'],
+  },
+  {
+    id: 'RSU-0000004',
+    commune: 'Ségou',
+    members: 6,
+    pmtScore: 25.0,
+    programmes: ['food_assistance'],
+  },
+  {
+    id: 'RSU-0000005',
+    commune: 'Mopti',
+    members: 11,
+    pmtScore: 12.8,
+    programmes: ['jigisemejiri', 'food_assistance'],
+  },
   { id: 'RSU-0000006', commune: 'Sikasso', members: 5, pmtScore: 31.6, programmes: ['ramed'] },
 ]
 

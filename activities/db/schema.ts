@@ -22,7 +22,8 @@ type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | str
 /** jsonb: postgres.js serialises objects itself, so values are passed as objects, not strings. */
 type Json = ColumnType<unknown, object, object>
 
-export type RoleCode = 'case_worker' | 'supervisor' | 'programme_manager' | 'administrator' | 'partner'
+export type RoleCode =
+  'case_worker' | 'supervisor' | 'programme_manager' | 'administrator' | 'partner'
 export type AreaLevel = 'national' | 'region' | 'cercle' | 'commune' | 'village'
 export type CaseKind = 'grievance' | 'reverification' | 'referral' | 'appeal'
 

@@ -41,14 +41,21 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       .executeTakeFirst()
     const userCount = async () =>
       Number(
-        (await trx.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow())
-          .n,
+        (
+          await trx
+            .selectFrom('users')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
       )
     if (done) return { seeded: false, accounts: [], userCount: await userCount() }
 
-    const areas: { code: string; parentCode: string | null; level: 'national' | 'region' | 'cercle' | 'commune'; name: string }[] = [
-      { code: 'ML', parentCode: null, level: 'national', name: 'Mali' },
-    ]
+    const areas: {
+      code: string
+      parentCode: string | null
+      level: 'national' | 'region' | 'cercle' | 'commune'
+      name: string
+    }[] = [{ code: 'ML', parentCode: null, level: 'national', name: 'Mali' }]
     const cercleCodes = new Map<string, string>()
     for (const region of regions) {
       areas.push({ code: region.code, parentCode: 'ML', level: 'region', name: region.name })
@@ -150,7 +157,12 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       }
     }
     accounts.push(
-      { username: 'gestionnaire', displayName: 'Gestionnaire de programme', role: 'programme_manager', area: 'ML' },
+      {
+        username: 'gestionnaire',
+        displayName: 'Gestionnaire de programme',
+        role: 'programme_manager',
+        area: 'ML',
+      },
       { username: 'admin', displayName: 'Administrateur', role: 'administrator', area: 'ML' },
       ...partners.map((p) => ({
         username: `partenaire.${p.code}`,
@@ -176,7 +188,9 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
     const ids = new Map(inserted.map((u) => [u.username, u.id]))
     await trx
       .insertInto('userRoles')
-      .values(accounts.map((a) => ({ userId: ids.get(a.username)!, roleCode: a.role, areaCode: a.area })))
+      .values(
+        accounts.map((a) => ({ userId: ids.get(a.username)!, roleCode: a.role, areaCode: a.area })),
+      )
       .execute()
     await trx
       .insertInto('appSettings')

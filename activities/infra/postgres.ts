@@ -86,7 +86,9 @@ async function startEmbeddedPostgres(dir: string, log: Logger): Promise<Database
     password = JSON.parse(await readFile(credentialsFile, 'utf8')).password
   } else {
     password = randomBytes(18).toString('base64url')
-    await writeFile(credentialsFile, JSON.stringify({ user: 'postgres', password }), { mode: 0o600 })
+    await writeFile(credentialsFile, JSON.stringify({ user: 'postgres', password }), {
+      mode: 0o600,
+    })
   }
   const port = await freePort()
   const messages: string[] = []

@@ -31,7 +31,11 @@ export interface StackOptions {
  * Resolves each part of the embedded default (DESIGN §2): what is configured is used as is, what
  * is not is started here, with its state under DATA_DIR so that a restart loses nothing.
  */
-export async function startStack(config: Config, log: Logger, options: StackOptions = {}): Promise<Stack> {
+export async function startStack(
+  config: Config,
+  log: Logger,
+  options: StackOptions = {},
+): Promise<Stack> {
   const withUi = options.withUi ?? true
   await assertPortsFree(config.host, [
     ...(options.extraPorts ?? []),
@@ -39,13 +43,17 @@ export async function startStack(config: Config, log: Logger, options: StackOpti
       ? []
       : [
           { port: config.temporal.port, purpose: 'the Temporal dev server (TEMPORAL_PORT)' },
-          ...(withUi ? [{ port: config.temporal.uiPort, purpose: 'the Temporal Web UI (TEMPORAL_UI_PORT)' }] : []),
+          ...(withUi
+            ? [{ port: config.temporal.uiPort, purpose: 'the Temporal Web UI (TEMPORAL_UI_PORT)' }]
+            : []),
         ]),
     ...(config.mail.smtpUrl
       ? []
       : [
           { port: config.mail.smtpPort, purpose: 'the mail sink (SMTP_PORT)' },
-          ...(withUi ? [{ port: config.mail.uiPort, purpose: 'the mail sink page (MAIL_UI_PORT)' }] : []),
+          ...(withUi
+            ? [{ port: config.mail.uiPort, purpose: 'the mail sink page (MAIL_UI_PORT)' }]
+            : []),
         ]),
   ])
 
@@ -61,9 +69,11 @@ export async function startStack(config: Config, log: Logger, options: StackOpti
   }
   try {
     const [database, temporal, mail] = await Promise.all([
-      startDatabase({ url: config.database.url, dir: path.join(config.dataDir, 'postgres'), log }).then(
-        (db: DatabaseServer) => track(db),
-      ),
+      startDatabase({
+        url: config.database.url,
+        dir: path.join(config.dataDir, 'postgres'),
+        log,
+      }).then((db: DatabaseServer) => track(db)),
       startTemporal(config, log, withUi).then((t) => (t.server ? track(t.server) && t : t)),
       config.mail.smtpUrl
         ? Promise.resolve({ smtpUrl: config.mail.smtpUrl })
@@ -112,7 +122,8 @@ async function startTemporal(
     namespace,
     log,
   }
-  if (binary.kind === 'binary') log.info({ binary: binary.path, source: binary.source }, 'temporal cli')
+  if (binary.kind === 'binary')
+    log.info({ binary: binary.path, source: binary.source }, 'temporal cli')
   const server =
     binary.kind === 'binary'
       ? await startDevServer({ ...serverOptions, binary: binary.path })

@@ -13,7 +13,11 @@ export async function connectionOptions(settings: TemporalSettings) {
   const read = async (file?: string) => (file ? await readFile(file) : undefined)
   let tlsOptions: ConnectionOptions['tls']
   if (tls) {
-    const [crt, key, ca] = await Promise.all([read(tls.certPath), read(tls.keyPath), read(tls.caPath)])
+    const [crt, key, ca] = await Promise.all([
+      read(tls.certPath),
+      read(tls.keyPath),
+      read(tls.caPath),
+    ])
     tlsOptions = {
       serverNameOverride: tls.serverName,
       serverRootCACertificate: ca,
@@ -29,7 +33,10 @@ export async function connectionOptions(settings: TemporalSettings) {
  * Connects a Temporal client and checks that the namespace answers, within seconds: an unreachable
  * or misconfigured cluster is reported as one line instead of a hang.
  */
-export async function connectClient(settings: TemporalSettings, timeoutMs = 5_000): Promise<Client> {
+export async function connectClient(
+  settings: TemporalSettings,
+  timeoutMs = 5_000,
+): Promise<Client> {
   let connection: Connection
   try {
     connection = await Connection.connect({

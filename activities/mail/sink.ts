@@ -121,23 +121,40 @@ async function parse(id: string, raw: Buffer): Promise<SinkMessage> {
 
 /** The sink's page, in French: what an operator trying the system locally reads. */
 function sinkPage(inbox: () => SinkMessage[]) {
-  const layout = (title: string, body: unknown) => html`<!doctype html>
-    <html lang="fr">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }
-          table { border-collapse: collapse; width: 100%; }
-          td, th { text-align: left; padding: 0.4rem; border-bottom: 1px solid #ddd; }
-          pre { white-space: pre-wrap; background: #f6f6f6; padding: 1rem; }
-        </style>
-      </head>
-      <body>
-        ${body}
-      </body>
-    </html>`
+  const layout = (title: string, body: unknown) =>
+    html`<!doctype html>
+      <html lang="fr">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>${title}</title>
+          <style>
+            body {
+              font-family: system-ui, sans-serif;
+              margin: 1.5rem;
+              color: #1b1b1b;
+            }
+            table {
+              border-collapse: collapse;
+              width: 100%;
+            }
+            td,
+            th {
+              text-align: left;
+              padding: 0.4rem;
+              border-bottom: 1px solid #ddd;
+            }
+            pre {
+              white-space: pre-wrap;
+              background: #f6f6f6;
+              padding: 1rem;
+            }
+          </style>
+        </head>
+        <body>
+          ${body}
+        </body>
+      </html>`
   return new Hono()
     .get('/', (c) => {
       const messages = inbox().slice().reverse()
@@ -173,7 +190,10 @@ function sinkPage(inbox: () => SinkMessage[]) {
           message.subject,
           html`<p><a href="/">← Tous les courriels</a></p>
             <h1>${message.subject}</h1>
-            <p>De : ${message.from}<br />À : ${message.to.join(', ')}<br />Reçu le : ${message.receivedAt}</p>
+            <p>
+              De : ${message.from}<br />À : ${message.to.join(', ')}<br />Reçu le :
+              ${message.receivedAt}
+            </p>
             <pre>${message.text}</pre>`,
         ),
       )

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { bundleWorkflowCode } from '@temporalio/worker'
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker'
 import type { TestProject } from 'vitest/node'
 import type {} from 'vitest'
 import { loadConfig } from '../../activities/config'
@@ -43,7 +43,7 @@ export default async function setup(project: TestProject) {
   })
   const [stack, bundle] = await Promise.all([
     startStack(config, log, { withUi: false }),
-    bundleWorkflowCode({ workflowsPath, logger: undefined }),
+    bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
   ])
   const workflowBundlePath = path.join(tmpRoot, 'workflow-bundle.js')
   await writeFile(workflowBundlePath, bundle.code)

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { Client, Connection } from '@temporalio/client'
-import { NativeConnection, Worker } from '@temporalio/worker'
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import { inject } from 'vitest'
 import { createActivities } from '../../activities'
 import type { Db } from '../../activities/db/db'
+
+let runtimeInstalled = false
+/** The SDK's own logs, warnings and errors only, so that test output stays readable. */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return
+  runtimeInstalled = true
+  Runtime.install({ logger: new DefaultLogger('WARN') })
+}
 
 /** A client on the run's Temporal dev server. */
 export async function connectTestClient(address = inject('temporalAddress')): Promise<Client> {
@@ -24,6 +32,7 @@ export async function startTestWorker(
   db: Db,
   options: { address?: string; taskQueue?: string } = {},
 ): Promise<RunningWorker> {
+  quietTemporalRuntime()
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`
   const connection = await NativeConnection.connect({
     address: options.address ?? inject('temporalAddress'),

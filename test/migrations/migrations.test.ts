@@ -14,7 +14,9 @@ afterAll(() => tdb?.drop())
 const tables = async () =>
   (
     await sql<{ tablename: string }>`
-      select tablename from pg_tables where schemaname = 'public' order by tablename`.execute(tdb.db)
+      select tablename from pg_tables where schemaname = 'public' order by tablename`.execute(
+      tdb.db,
+    )
   ).rows.map((r) => r.tablename)
 
 describe('migrations', () => {

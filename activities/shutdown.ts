@@ -30,8 +30,6 @@ export function createShutdown(log: Logger) {
         }
       }
       resolveStopped()
-      // A signal during start-up: the entry point is still starting things; stop it here.
-      if (!started) process.exit(130)
     })())
 
   let started = false
@@ -45,7 +43,10 @@ export function createShutdown(log: Logger) {
       process.exit(130)
     }
     firstSignalAt = Date.now()
-    void shutdown(signal)
+    // A signal during start-up: the entry point is still starting things; stop it here.
+    void shutdown(signal).then(() => {
+      if (!started) process.exit(130)
+    })
   }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     // This sequence owns the process's signals. Libraries' own handlers are dropped: the one
@@ -61,9 +62,18 @@ export function createShutdown(log: Logger) {
       steps.push({ name, run })
     },
     shutdown,
-    /** Marks start-up as complete: from now on a signal stops the process gracefully. */
-    started() {
-      started = true
+    /**
+     * Runs the start-up: if it fails, what it already started is stopped before the error goes
+     * on (no orphaned dev server); once it succeeds, a signal stops the process gracefully.
+     */
+    async start(startup: () => Promise<void>): Promise<void> {
+      try {
+        await startup()
+        started = true
+      } catch (error) {
+        await shutdown('start-up failed')
+        throw error
+      }
     },
     /** Resolves once every step ran after a signal or a call to shutdown(). */
     stopped,

@@ -16,23 +16,27 @@ runMain(async () => {
   installTemporalRuntime(log)
   const { databaseUrl, temporal } = externalServices(config, 'npm run worker')
   const lifecycle = createShutdown(log)
-  await checkDatabase(databaseUrl)
-  const db = createDb(databaseUrl)
-  lifecycle.add('database pool', () => db.destroy())
-  await assertSchemaCurrent(db)
-  const { worker, connection } = await createWorker({
-    temporal,
-    taskQueue: config.temporal.taskQueue,
-    db,
+  await lifecycle.start(async () => {
+    await checkDatabase(databaseUrl)
+    const db = createDb(databaseUrl)
+    lifecycle.add('database pool', () => db.destroy())
+    await assertSchemaCurrent(db)
+    const { worker, connection } = await createWorker({
+      temporal,
+      taskQueue: config.temporal.taskQueue,
+      db,
+    })
+    lifecycle.add('worker connection', () => connection.close())
+    const done = worker.run()
+    lifecycle.add('worker', async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown()
+      await done
+    })
+    done.catch((error: unknown) => {
+      log.error({ err: error }, 'the worker stopped on a fatal error')
+      void lifecycle.shutdown('worker failure').then(() => process.exit(1))
+    })
+    log.info({ taskQueue: config.temporal.taskQueue, address: temporal.address }, 'worker running')
   })
-  lifecycle.add('worker connection', () => connection.close())
-  const done = worker.run()
-  lifecycle.add('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown()
-    await done
-  })
-  log.info({ taskQueue: config.temporal.taskQueue, address: temporal.address }, 'worker running')
-  lifecycle.started()
-  await Promise.race([lifecycle.stopped, done])
-  await lifecycle.shutdown('worker stopped')
+  await lifecycle.stopped
 })

@@ -2,10 +2,11 @@ import net from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../activities/infra/ports'
 import { createTestDatabase, type TestDatabase } from './helpers/db'
-import { spawnEntry } from './helpers/processes'
+import { processesMentioning, spawnEntry } from './helpers/processes'
 
 /**
  * Bad configuration gets one clear line naming the cause and exit code 1, within seconds: never a
@@ -77,6 +78,21 @@ describe('bad configuration', () => {
       expect(line).toContain('[PORT_IN_USE]')
     } finally {
       squatter.close()
+    }
+  })
+
+  it('a failure after the dev server started stops it: nothing is left behind', async () => {
+    const clash = await createTestDatabase({ migrate: false })
+    try {
+      await sql`create table roles (code int)`.execute(clash.db)
+      const line = await failsWith('start.ts', { DATABASE_URL: clash.url })
+      expect(line).toContain(
+        'database migration up failed at 2026_11_29_000100_create_reference_tables',
+      )
+      expect(line).toContain('[MIGRATION_FAILED]')
+      expect(await processesMentioning(dataDir)).toEqual([])
+    } finally {
+      await clash.drop()
     }
   })
 

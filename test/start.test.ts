@@ -14,29 +14,35 @@ import { processesMentioning, spawnEntry } from './helpers/processes'
  * in a row. Everything comes up, Ctrl-C leaves nothing behind, and the second start reuses the
  * Temporal binary and the data.
  */
+/** Only what a newcomer has, no external service configured, and free ports. */
+async function embeddedEnv(dataDir: string) {
+  return {
+    DATA_DIR: dataDir,
+    API_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    SMTP_PORT: String(await freePort()),
+    MAIL_UI_PORT: String(await freePort()),
+    DATABASE_URL: '',
+    TEMPORAL_ADDRESS: '',
+    SMTP_URL: '',
+    LOG_LEVEL: 'info',
+  }
+}
+
 describe('npm start on embedded defaults', () => {
   let dataDir: string
   afterAll(() => rm(dataDir, { recursive: true, force: true }))
 
   it('comes up, stops cleanly on Ctrl-C, and comes back with its cases', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'rsu-start-'))
+    const env = await embeddedEnv(dataDir)
     const ports = {
-      API_PORT: await freePort(),
-      TEMPORAL_PORT: await freePort(),
-      TEMPORAL_UI_PORT: await freePort(),
-      SMTP_PORT: await freePort(),
-      MAIL_UI_PORT: await freePort(),
+      TEMPORAL_PORT: env.TEMPORAL_PORT,
+      TEMPORAL_UI_PORT: env.TEMPORAL_UI_PORT,
+      MAIL_UI_PORT: env.MAIL_UI_PORT,
     }
-    const env = {
-      DATA_DIR: dataDir,
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      // Only what a newcomer has: no external services configured.
-      DATABASE_URL: '',
-      TEMPORAL_ADDRESS: '',
-      SMTP_URL: '',
-      LOG_LEVEL: 'info',
-    }
-    const api = `http://127.0.0.1:${ports.API_PORT}`
+    const api = `http://127.0.0.1:${env.API_PORT}`
 
     const first = spawnEntry('start.ts', env)
     await first.waitFor(/Press Ctrl-C to stop/, 180_000)
@@ -64,8 +70,10 @@ describe('npm start on embedded defaults', () => {
     expect(await handle.query(caseSnapshotQuery)).toMatchObject({ status: 'open' })
     await connection.close()
 
-    first.child.kill('SIGINT')
-    expect(await first.exit()).toBe(0)
+    console.log('T ctrlC', Date.now())
+    first.ctrlC()
+    expect(await first.exit(), first.stdout() + first.stderr()).toBe(0)
+    expect(first.stdout()).not.toContain('a shutdown step failed')
     expect(await processesMentioning(dataDir)).toEqual([])
 
     const second = spawnEntry('start.ts', env)
@@ -88,8 +96,29 @@ describe('npm start on embedded defaults', () => {
     expect(closed).toMatchObject({ caseId: input.caseId, status: 'closed' })
     await connection2.close()
 
+    // `kill -INT <pid>`: only our process gets the signal; it stops its children itself.
     second.child.kill('SIGINT')
-    expect(await second.exit()).toBe(0)
+    expect(await second.exit(), second.stdout() + second.stderr()).toBe(0)
+    expect(second.stdout()).not.toContain('a shutdown step failed')
     expect(await processesMentioning(dataDir)).toEqual([])
   }, 360_000)
+
+  it('comes back after being killed outright, stopping the servers the killed run left', async () => {
+    const env = await embeddedEnv(dataDir)
+    const killed = spawnEntry('start.ts', env)
+    await killed.waitFor(/Press Ctrl-C to stop/)
+    // SIGKILL: no shutdown at all; PostgreSQL and the dev server are orphaned, still running.
+    killed.child.kill('SIGKILL')
+    await killed.exit()
+    expect(await processesMentioning(dataDir)).not.toEqual([])
+
+    const next = spawnEntry('start.ts', env)
+    await next.waitFor(/Press Ctrl-C to stop/)
+    expect(next.stdout()).toContain('stopping a server left running by an earlier run')
+    const ready = await fetch(`http://127.0.0.1:${env.API_PORT}/api/health/ready`)
+    expect(ready.status).toBe(200)
+    next.ctrlC()
+    expect(await next.exit(), next.stdout() + next.stderr()).toBe(0)
+    expect(await processesMentioning(dataDir)).toEqual([])
+  }, 240_000)
 })

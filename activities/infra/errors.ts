@@ -12,17 +12,23 @@ export class StartupError extends Error {
   }
 }
 
-/** Runs an entry point: a StartupError becomes one clear line, anything else a full report. */
+/**
+ * Runs an entry point: a StartupError becomes one clear line, anything else a full report. Once
+ * `main` has stopped everything it started, the process exits, even if a library (the Temporal
+ * native runtime after its server went away) still holds the event loop.
+ */
 export function runMain(main: () => Promise<void>): void {
-  main().catch((error: unknown) => {
-    if (error instanceof StartupError) {
-      process.stderr.write(`rsu-casework: ${error.message} [${error.code}]\n`)
-    } else {
-      process.stderr.write(`rsu-casework: unexpected failure\n`)
-      console.error(error)
-    }
-    process.exit(1)
-  })
+  main()
+    .then(() => process.exit(process.exitCode ?? 0))
+    .catch((error: unknown) => {
+      if (error instanceof StartupError) {
+        process.stderr.write(`rsu-casework: ${error.message} [${error.code}]\n`)
+      } else {
+        process.stderr.write(`rsu-casework: unexpected failure\n`)
+        console.error(error)
+      }
+      process.exit(1)
+    })
 }
 
 /** The first line of an error's message, for one-line reports. */

@@ -9,7 +9,12 @@ import { assertPortsFree, type PortClaim } from './ports'
 import { startDatabase, type DatabaseServer } from './postgres'
 import { resolveTemporalBinary } from './temporal-binary'
 import { connectClient, type TemporalSettings } from './temporal-client'
-import { startDevServer, startDownloadedDevServer, type DevServer } from './temporal-server'
+import {
+  startDevServer,
+  startDownloadedDevServer,
+  stopLeftoverDevServer,
+  type DevServer,
+} from './temporal-server'
 
 /** What the processes of the system connect to, whether we started it or it was configured. */
 export interface Stack {
@@ -37,6 +42,9 @@ export async function startStack(
   options: StackOptions = {},
 ): Promise<Stack> {
   const withUi = options.withUi ?? true
+  // A dev server left by a killed earlier run would hold the ports checked below.
+  if (!config.temporal.address)
+    await stopLeftoverDevServer(path.join(config.dataDir, 'temporal'), log)
   await assertPortsFree(config.host, [
     ...(options.extraPorts ?? []),
     ...(config.temporal.address

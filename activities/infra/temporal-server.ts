@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Connection } from '@temporalio/client'
 import { SearchAttributeType } from '@temporalio/common'
 import { caseSearchAttributes } from '../../workflows/search-attributes'
 import { childEnv } from '../config'
+import { spawnServer, stopLeftover } from './child-processes'
 import { StartupError } from './errors'
 import type { Logger } from './logger'
 import { assertPortsFree, freePort } from './ports'
@@ -50,11 +49,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const { binary, dir, host, namespace, log } = options
   const port = options.port || (await freePort(host))
   const uiPort = options.uiPort === 0 ? await freePort(host) : options.uiPort
+  await stopLeftoverDevServer(dir, log)
   await assertPortsFree(host, [
     { port, purpose: 'the Temporal dev server (TEMPORAL_PORT)' },
     ...(uiPort ? [{ port: uiPort, purpose: 'the Temporal Web UI (TEMPORAL_UI_PORT)' }] : []),
   ])
   await mkdir(dir, { recursive: true })
+  const pidFile = path.join(dir, 'server.pid')
   const args = [
     'server',
     'start-dev',
@@ -75,47 +76,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...(uiPort ? ['--ui-port', String(uiPort), '--ui-ip', host] : ['--headless']),
   ]
   const logFile = path.join(dir, 'server.log')
-  const logStream = createWriteStream(logFile, { flags: 'a' })
-  const child = spawn(binary, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv(),
-  })
-  const tail: string[] = []
-  const keep = (chunk: Buffer) => {
-    logStream.write(chunk)
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim()) tail.push(line.trim())
-      if (tail.length > 20) tail.shift()
-    }
+  const server = spawnServer(binary, args, { env: childEnv(), logFile })
+  if (server.child.pid) await writeFile(pidFile, String(server.child.pid))
+  const stop = async () => {
+    await server.stop('SIGTERM', 'SIGKILL', 10_000)
+    await rm(pidFile, { force: true })
   }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)))
-    child.once('error', (error) => {
-      tail.push(error.message)
-      resolve(-1)
-    })
-  })
-  let stopping: Promise<void> | undefined
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        await exited
-        clearTimeout(killer)
-      }
-      await new Promise((resolve) => logStream.end(resolve))
-    })())
 
   const address = `${host}:${port}`
-  log.debug({ address, pid: child.pid }, 'temporal dev server starting')
+  log.debug({ address, pid: server.child.pid }, 'temporal dev server starting')
   try {
-    await waitUntilReady(address, namespace, exited, options.readyTimeoutMs ?? 60_000)
+    await waitUntilReady(address, namespace, server.exited, options.readyTimeoutMs ?? 60_000)
   } catch (error) {
     await stop()
-    const why = tail.slice(-3).join(' | ')
+    const why = server.tail().slice(-3).join(' | ')
     throw new StartupError(
       'TEMPORAL_START_FAILED',
       `the Temporal dev server did not start: ${(error as Error).message}${why ? ` (server said: ${why})` : ''}; log: ${logFile}`,
@@ -124,10 +98,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return { address, namespace, uiUrl: uiPort ? `http://${host}:${uiPort}` : undefined, stop }
 }
 
+/** Stops a dev server of `dir` that a killed earlier run left behind (see stopLeftover). */
+export async function stopLeftoverDevServer(dir: string, log: Logger): Promise<void> {
+  const pidFile = path.join(dir, 'server.pid')
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''))
+  if (pid) await stopLeftover(pid, path.join(dir, 'temporal.db'), 'SIGTERM', log)
+  await rm(pidFile, { force: true })
+}
+
 async function waitUntilReady(
   address: string,
   namespace: string,
-  exited: Promise<number | null>,
+  exited: Promise<number>,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs

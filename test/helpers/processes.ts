@@ -12,6 +12,8 @@ export interface Spawned {
   stderr(): string
   /** Resolves when stdout or stderr matches, rejects if the process exits first or on timeout. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>
+  /** Ctrl-C in a terminal: SIGINT to the whole process group (our process and its children). */
+  ctrlC(): void
   /** Resolves with the exit code; rejects if the process has not exited within `timeoutMs`. */
   exit(timeoutMs?: number): Promise<number | null>
 }
@@ -22,6 +24,9 @@ export function spawnEntry(entry: string, env: Record<string, string>): Spawned 
     cwd: repoRoot,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, like a command started from a shell, so that ctrlC() reaches the
+    // children it starts (PostgreSQL, the Temporal dev server) as a terminal's Ctrl-C does.
+    detached: true,
   })
   let out = ''
   let err = ''
@@ -62,6 +67,9 @@ export function spawnEntry(entry: string, env: Record<string, string>): Spawned 
         )
         check()
       })
+    },
+    ctrlC() {
+      process.kill(-child.pid!, 'SIGINT')
     },
     async exit(timeoutMs = 30_000) {
       let timer: NodeJS.Timeout | undefined

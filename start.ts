@@ -13,6 +13,9 @@ import { connectClient } from './activities/infra/temporal-client'
 import { installTemporalRuntime } from './activities/runtime'
 import { createShutdown } from './activities/shutdown'
 import { createWorker } from './activities/worker'
+import { loadPayloadCodec } from './activities/crypto/keyring'
+import { createMailTransport } from './activities/mail/transport'
+import { startNotificationSweeper } from './activities/notifications/sweeper'
 
 /**
  * `npm start`: the whole system on one machine. Starts what is not configured (PostgreSQL, the
@@ -28,6 +31,10 @@ runMain(async () => {
     log.info({ dataDir: config.dataDir }, 'starting RSU Casework')
     const stack = await startStack(config, log, {
       extraPorts: [{ port: config.api.port, purpose: 'the API (API_PORT)' }],
+      // The Web UI asks our API to decode the encrypted payloads it shows to an operator.
+      uiCodecEndpoint: config.api.port
+        ? `http://${config.host}:${config.api.port}/api/temporal-codec`
+        : undefined,
     })
     lifecycle.add('embedded services', () => stack.stop())
 
@@ -37,13 +44,23 @@ runMain(async () => {
     if (applied.length) log.info({ applied }, 'database migrated')
     const seed = config.seedDemo ? await seedDemo(db) : undefined
 
-    const temporal = await connectClient(stack.temporal)
+    const codec = await loadPayloadCodec(config)
+    const temporal = await connectClient(stack.temporal, { codec })
     lifecycle.add('temporal client', () => temporal.connection.close())
+    const mail = { transport: createMailTransport(stack.mail.smtpUrl!), from: config.mail.from }
+    lifecycle.add('mail transport', async () => mail.transport.close())
+    const publicUrl = config.api.publicUrl ?? `http://${config.host}:${config.api.port}`
     const { worker, connection } = await createWorker({
       temporal: stack.temporal,
       taskQueue: config.temporal.taskQueue,
       db,
+      mail,
+      publicUrl,
+      codec,
+      log,
     })
+    const sweeper = startNotificationSweeper({ db, ...mail, log }, log)
+    lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())
     const workerDone = worker.run()
     lifecycle.add('worker', async () => {
@@ -55,7 +72,11 @@ runMain(async () => {
       void lifecycle.shutdown('worker failure').then(() => process.exit(1))
     })
 
-    const server = await serveApi(createApp({ db, temporal, log }), config.host, config.api.port)
+    const server = await serveApi(
+      createApp({ db, temporal, log, codec }),
+      config.host,
+      config.api.port,
+    )
     lifecycle.add('api server', () => server.close())
 
     const lines = [

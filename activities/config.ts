@@ -70,6 +70,7 @@ const envSchema = z.object({
   SMTP_PORT: port(1025),
   MAIL_UI_PORT: port(1080),
   MAIL_FROM: z.string().min(3).default('RSU Casework <no-reply@rsu.localhost>'),
+  PAYLOAD_KEYS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: flag(true),
 })
@@ -93,6 +94,8 @@ export interface Config {
     uiPort: number
   }
   mail: { smtpUrl?: string; smtpPort: number; uiPort: number; from: string }
+  /** `id:base64key,…` (first = active) encrypting Temporal payloads; unset: a key file in DATA_DIR. */
+  payloadKeys?: string
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   seedDemo: boolean
 }
@@ -165,6 +168,7 @@ export function loadConfig(
       uiPort: e.TEMPORAL_UI_PORT,
     },
     mail: { smtpUrl: e.SMTP_URL, smtpPort: e.SMTP_PORT, uiPort: e.MAIL_UI_PORT, from: e.MAIL_FROM },
+    payloadKeys: e.PAYLOAD_KEYS,
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
   })

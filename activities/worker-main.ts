@@ -8,24 +8,38 @@ import { checkDatabase } from './infra/postgres'
 import { installTemporalRuntime } from './runtime'
 import { createShutdown } from './shutdown'
 import { createWorker } from './worker'
+import { loadPayloadCodec } from './crypto/keyring'
+import { createMailTransport } from './mail/transport'
+import { startNotificationSweeper } from './notifications/sweeper'
 
 /** `npm run worker`: one worker process; run as many as the load needs, on the same task queue. */
 runMain(async () => {
   const config = loadConfig()
   const log = createLogger(config.logLevel)
   installTemporalRuntime(log)
-  const { databaseUrl, temporal } = externalServices(config, 'npm run worker')
+  const { databaseUrl, temporal, smtpUrl } = externalServices(config, 'npm run worker', {
+    smtp: true,
+  })
   const lifecycle = createShutdown(log)
   await lifecycle.start(async () => {
     await checkDatabase(databaseUrl)
     const db = createDb(databaseUrl)
     lifecycle.add('database pool', () => db.destroy())
     await assertSchemaCurrent(db)
+    const codec = await loadPayloadCodec(config)
+    const mail = { transport: createMailTransport(smtpUrl!), from: config.mail.from }
+    lifecycle.add('mail transport', async () => mail.transport.close())
     const { worker, connection } = await createWorker({
       temporal,
       taskQueue: config.temporal.taskQueue,
       db,
+      mail,
+      publicUrl: config.api.publicUrl,
+      codec,
+      log,
     })
+    const sweeper = startNotificationSweeper({ db, ...mail, log }, log)
+    lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())
     const done = worker.run()
     lifecycle.add('worker', async () => {

@@ -1,9 +1,15 @@
 import { fileURLToPath } from 'node:url'
 import { NativeConnection, Worker } from '@temporalio/worker'
-import { createActivities } from '.'
+import type { PayloadCodec } from '@temporalio/common'
+import { createActivities, type ActivityDeps } from '.'
 import type { Db } from './db/db'
 import { firstLine, StartupError } from './infra/errors'
-import { connectionOptions, type TemporalSettings } from './infra/temporal-client'
+import type { Logger } from './infra/logger'
+import {
+  connectionOptions,
+  encryptedDataConverter,
+  type TemporalSettings,
+} from './infra/temporal-client'
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -11,6 +17,11 @@ export interface WorkerOptions {
   temporal: TemporalSettings
   taskQueue: string
   db: Db
+  mail: ActivityDeps['mail']
+  publicUrl?: string
+  /** Encrypts every payload (inputs, results, messages) before it reaches Temporal's history. */
+  codec?: PayloadCodec
+  log?: Logger
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled now. */
   workflowBundle?: { codePath: string }
 }
@@ -35,7 +46,13 @@ export async function createWorker(
     connection,
     namespace: options.temporal.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ db: options.db }),
+    activities: createActivities({
+      db: options.db,
+      mail: options.mail,
+      publicUrl: options.publicUrl,
+      log: options.log,
+    }),
+    dataConverter: options.codec ? encryptedDataConverter(options.codec) : undefined,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   })
   return { worker, connection }

@@ -7,6 +7,7 @@ import { createLogger } from '../activities/infra/logger'
 import { checkDatabase } from '../activities/infra/postgres'
 import { connectClient } from '../activities/infra/temporal-client'
 import { createShutdown } from '../activities/shutdown'
+import { loadPayloadCodec } from '../activities/crypto/keyring'
 import { createApp } from './app'
 import { serveApi } from './server'
 
@@ -21,9 +22,14 @@ runMain(async () => {
     const db = createDb(databaseUrl)
     lifecycle.add('database pool', () => db.destroy())
     await assertSchemaCurrent(db)
-    const temporal = await connectClient(settings)
+    const codec = await loadPayloadCodec(config)
+    const temporal = await connectClient(settings, { codec })
     lifecycle.add('temporal client', () => temporal.connection.close())
-    const server = await serveApi(createApp({ db, temporal, log }), config.host, config.api.port)
+    const server = await serveApi(
+      createApp({ db, temporal, log, codec }),
+      config.host,
+      config.api.port,
+    )
     lifecycle.add('api server', () => server.close())
     log.info({ url: server.url }, 'API listening')
   })

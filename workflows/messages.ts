@@ -1,4 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow'
+import type { BusinessCalendar } from './kernel/calendar'
+import type { SlaClockEvent, SlaStatus } from './kernel/sla'
+import type { HumanTask } from './kernel/tasks'
 
 /**
  * The contract between the API, the worker and the workflows: inputs, messages and error codes.
@@ -9,16 +12,50 @@ export type CaseKind = 'grievance' | 'reverification' | 'referral' | 'appeal'
 export type Channel = 'hotline' | 'sms' | 'web' | 'in_person' | 'community_committee' | 'email'
 export type Priority = 'low' | 'normal' | 'high' | 'urgent'
 export type CaseStatus = 'open' | 'closed'
+export type RoleCode =
+  'case_worker' | 'supervisor' | 'programme_manager' | 'administrator' | 'partner'
+export type Locale = 'fr' | 'en'
 
-/** Who did something: a user id and the role they acted in, or the system itself. */
+/** Who did something: a user id and the role they acted in, or the system / the public. */
 export interface Actor {
   userId: string | null
-  role: string
+  role: RoleCode | 'system' | 'public'
+  /** Designated focal point for sensitive cases. */
+  clearance?: boolean
 }
 export const SYSTEM_ACTOR: Actor = { userId: null, role: 'system' }
 
+/** Targets in working milliseconds by stage, and the rest of the policy in force at opening. */
+export interface PolicySnapshot {
+  policyId: number | null
+  targets: {
+    acknowledge: number
+    triage: number
+    investigation: number
+    approval: number
+    resolve: number
+    /** After a breach, the next level is alerted if the case is still unresolved this much later. */
+    escalationRepeat: number
+    /** Wall-clock time the complainant has to appeal once the outcome is communicated. */
+    appealWindow: number
+  }
+  atRiskRatio: number
+  calendar: BusinessCalendar
+}
+
+/** What the workflow needs from reference data when a case opens, snapshotted into its state. */
+export interface CaseContext {
+  policy: PolicySnapshot
+  /** The case's area and its ancestors: [commune, cercle, region, national]. */
+  areaPath: string[]
+  /** Categories flagged sensitive (routed to focal points only). */
+  sensitiveCategories: string[]
+}
+
 export interface OpenCaseInput {
   caseId: string
+  /** The public reference given to the complainant (with a PIN that the workflow never sees). */
+  reference?: string
   kind: CaseKind
   areaCode: string
   category?: string
@@ -26,11 +63,30 @@ export interface OpenCaseInput {
   priority: Priority
   sensitive: boolean
   openedBy: Actor
+  /** Free text of the complaint: only in the (encrypted) history, never projected or logged. */
+  narrative?: string
+  /** How to reach the complainant; stored apart from the case and never put in the state. */
+  contact?: { email?: string; phone?: string; locale: Locale }
+  anonymous?: boolean
 }
 
-/** The live state of a case as a query returns it. Codes only: no personal data. */
+/** A grievance continued as new carries its whole state. */
+export type GrievanceInput = OpenCaseInput | { resume: GrievanceState }
+
+export type GrievanceStage =
+  'uptake' | 'triage' | 'investigation' | 'approval' | 'outcome' | 'appeal_window' | 'closed'
+
+export interface Resolution {
+  proposedResolution: string
+  changesEligibilityOrPayment: boolean
+  proposedBy: string | null
+  approved: boolean | null
+}
+
+/** The live state of a case as a query returns it. Codes only: no narrative, no contact. */
 export interface CaseSnapshot {
   caseId: string
+  reference?: string
   kind: CaseKind
   status: CaseStatus
   stage: string
@@ -46,10 +102,97 @@ export interface CaseSnapshot {
   seq: number
 }
 
+export interface GrievanceState extends CaseSnapshot {
+  stage: GrievanceStage
+  context: CaseContext
+  tasks: HumanTask[]
+  nextTaskNo: number
+  /** The resolve clock's events: the SLA state is recomputable from them alone. */
+  clock: SlaClockEvent[]
+  escalationLevel: number
+  /** Keys of reminders and escalations already sent, so none is sent twice. */
+  alerted: string[]
+  resolution?: Resolution
+  satisfaction?: Satisfaction
+  duplicateOf?: string
+  appealWindowEndsAt?: string
+}
+
+export type Satisfaction = 'satisfied' | 'partly_satisfied' | 'not_satisfied' | 'not_reached'
+
+/** The query's answer: the state plus the SLA status computed at query time. */
+export interface GrievanceView extends GrievanceState {
+  sla: SlaStatus
+}
+
 export interface CloseCaseCommand {
   /** A reason code, e.g. `resolved`, `withdrawn`, `duplicate`. */
   reason: string
   actor: Actor
+}
+
+export interface ClaimTaskCommand {
+  taskId: string
+  actor: Actor
+}
+export interface ReassignTaskCommand {
+  taskId: string
+  assigneeId: string
+  actor: Actor
+}
+export interface CompleteTaskCommand {
+  taskId: string
+  actor: Actor
+  /** The task's form, validated against its schema (workflows/forms.ts). */
+  data: unknown
+}
+export interface PauseSlaCommand {
+  reason: 'waiting_complainant' | 'waiting_partner' | 'access_impossible' | 'other'
+  actor: Actor
+}
+export interface ResumeSlaCommand {
+  actor: Actor
+}
+export interface ExtendSlaCommand {
+  /** Working milliseconds added to the resolve target. */
+  byMs: number
+  reason: string
+  actor: Actor
+}
+export interface WithdrawCommand {
+  actor: Actor
+  reason: string
+}
+export interface MarkDuplicateCommand {
+  actor: Actor
+  duplicateOf: string
+}
+export interface SatisfactionCommand {
+  actor: Actor
+  satisfaction: Satisfaction
+}
+
+/** A notification the projection turns into outbox rows (recipients resolved there). */
+export interface NotificationIntent {
+  template: 'new_task' | 'task_reminder' | 'escalation' | 'acknowledgement' | 'outcome'
+  to: { userId: string } | { complainant: true }
+  params: { taskKind?: string; dueAt?: string; level?: string }
+}
+
+/** A task row as projected into `tasks`: codes only (free text stays in the history). */
+export interface TaskProjection {
+  id: string
+  kind: string
+  status: HumanTask['status']
+  candidateRole: RoleCode
+  areaCode: string
+  assigneeId: string | null
+  dueAt: string | null
+  createdAt: string
+  completedAt: string | null
+  completedBy: string | null
+  result: Record<string, unknown> | null
+  escalationLevel: number | null
 }
 
 /** A state change, as the workflow hands it to the projection activity. */
@@ -57,21 +200,64 @@ export interface CaseEvent {
   workflowId: string
   caseId: string
   seq: number
-  type: 'case.opened' | 'case.closed'
+  type: string
   actor: Actor
   occurredAt: string
-  before: Partial<CaseSnapshot> | null
-  after: Partial<CaseSnapshot>
-  snapshot: CaseSnapshot
+  before: Record<string, unknown> | null
+  after: Record<string, unknown>
+  /** Extra facts of the event (SLA clock events, policy snapshot…), kept in the audit log. */
+  data?: Record<string, unknown>
+  snapshot: CaseSnapshot & {
+    slaState?: string
+    ackDueAt?: string | null
+    resolveDueAt?: string | null
+    escalationLevel?: number
+    satisfaction?: string | null
+  }
+  tasks?: TaskProjection[]
+  notify?: NotificationIntent[]
+  /** Only on `case.opened`: stored in `complainant_contacts`, never in the case row. */
+  contact?: { email?: string; phone?: string; locale: Locale }
+  links?: { toCaseId: string; kind: 'duplicate_of' | 'spawned' | 'appeal_of' | 'related' }[]
 }
 
 export const closeCaseUpdate = defineUpdate<CaseSnapshot, [CloseCaseCommand]>('closeCase')
 export const caseSnapshotQuery = defineQuery<CaseSnapshot>('caseSnapshot')
 
+export const grievanceViewQuery = defineQuery<GrievanceView>('grievanceView')
+export const claimTaskUpdate = defineUpdate<HumanTask, [ClaimTaskCommand]>('claimTask')
+export const unclaimTaskUpdate = defineUpdate<HumanTask, [ClaimTaskCommand]>('unclaimTask')
+export const reassignTaskUpdate = defineUpdate<HumanTask, [ReassignTaskCommand]>('reassignTask')
+export const completeTaskUpdate = defineUpdate<HumanTask, [CompleteTaskCommand]>('completeTask')
+export const pauseSlaUpdate = defineUpdate<SlaStatus, [PauseSlaCommand]>('pauseSla')
+export const resumeSlaUpdate = defineUpdate<SlaStatus, [ResumeSlaCommand]>('resumeSla')
+export const extendSlaUpdate = defineUpdate<SlaStatus, [ExtendSlaCommand]>('extendSla')
+export const withdrawUpdate = defineUpdate<CaseSnapshot, [WithdrawCommand]>('withdraw')
+export const markDuplicateUpdate = defineUpdate<CaseSnapshot, [MarkDuplicateCommand]>(
+  'markDuplicate',
+)
+export const recordSatisfactionUpdate = defineUpdate<CaseSnapshot, [SatisfactionCommand]>(
+  'recordSatisfaction',
+)
+
 /** Stable codes of refused messages; clients branch on these, never on message text. */
 export const ErrorCode = {
   CASE_CLOSED: 'CASE_CLOSED',
   INVALID_COMMAND: 'INVALID_COMMAND',
+  TASK_NOT_FOUND: 'TASK_NOT_FOUND',
+  TASK_ALREADY_COMPLETED: 'TASK_ALREADY_COMPLETED',
+  TASK_CANCELLED: 'TASK_CANCELLED',
+  TASK_ASSIGNED_TO_OTHER: 'TASK_ASSIGNED_TO_OTHER',
+  TASK_ALREADY_CLAIMED: 'TASK_ALREADY_CLAIMED',
+  NOT_ALLOWED: 'NOT_ALLOWED',
+  INVALID_FORM: 'INVALID_FORM',
+  FOUR_EYES: 'FOUR_EYES',
+  ALREADY_DECIDED: 'ALREADY_DECIDED',
+  SLA_ALREADY_PAUSED: 'SLA_ALREADY_PAUSED',
+  SLA_NOT_PAUSED: 'SLA_NOT_PAUSED',
+  SLA_STOPPED: 'SLA_STOPPED',
+  SLA_INVALID_EXTENSION: 'SLA_INVALID_EXTENSION',
+  WRONG_STAGE: 'WRONG_STAGE',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

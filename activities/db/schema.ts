@@ -15,6 +15,11 @@ export interface Database {
   tasks: TasksTable
   caseEvents: CaseEventsTable
   notificationOutbox: NotificationOutboxTable
+  categories: CategoriesTable
+  slaPolicies: SlaPoliciesTable
+  holidays: HolidaysTable
+  complainantContacts: ComplainantContactsTable
+  caseLinks: CaseLinksTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -117,6 +122,8 @@ export interface CasesTable {
   closedAt: Timestamp | null
   lastEventSeq: number
   updatedAt: DefaultedTimestamp
+  reference: string | null
+  satisfaction: string | null
 }
 
 export interface TasksTable {
@@ -133,6 +140,7 @@ export interface TasksTable {
   completedBy: string | null
   result: Json | null
   lastEventSeq: number
+  escalationLevel: number | null
 }
 
 export interface CaseEventsTable {
@@ -166,6 +174,48 @@ export interface NotificationOutboxTable {
   createdAt: DefaultedTimestamp
   nextAttemptAt: DefaultedTimestamp
   sentAt: Timestamp | null
+}
+
+export interface CategoriesTable {
+  code: string
+  caseKind: Generated<string>
+  labelFr: string
+  labelEn: string
+  sensitive: Generated<boolean>
+  active: Generated<boolean>
+}
+
+/** Targets in working seconds, by stage name (acknowledge, triage, investigation, approval, …). */
+export interface SlaPoliciesTable {
+  id: Generated<number>
+  caseKind: CaseKind
+  category: string | null
+  priority: string | null
+  targets: ColumnType<Record<string, number>, Record<string, number>, Record<string, number>>
+  atRiskRatio: ColumnType<string, number | string | undefined, number | string>
+  active: Generated<boolean>
+  updatedAt: DefaultedTimestamp
+}
+
+export interface HolidaysTable {
+  date: ColumnType<string, string, string>
+  nameFr: string
+  nameEn: string
+  lunar: Generated<boolean>
+}
+
+export interface ComplainantContactsTable {
+  caseId: string
+  email: string | null
+  phone: string | null
+  locale: Generated<string>
+}
+
+export interface CaseLinksTable {
+  fromCaseId: string
+  toCaseId: string
+  kind: 'duplicate_of' | 'spawned' | 'appeal_of' | 'related'
+  createdAt: DefaultedTimestamp
 }
 
 export type CaseRow = Selectable<CasesTable>

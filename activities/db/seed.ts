@@ -2,6 +2,7 @@ import { hash, type Algorithm } from '@node-rs/argon2'
 import { sql } from 'kysely'
 import type { Db } from './db'
 import { communes, households, partners, regions, services, slug } from './demo-data'
+import { maliPublicHolidays } from './mali-holidays'
 import type { RoleCode } from './schema'
 
 export const DEMO_PASSWORD = 'Demo-RSU-2026'
@@ -73,6 +74,30 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       areas.push({ code, parentCode: parent, level: 'commune', name: commune.name })
     }
     await trx.insertInto('adminAreas').values(areas).execute()
+
+    // Holidays for the years we know; lunar ones are confirmed by an administrator each year.
+    const holidays = new Map<
+      string,
+      { date: string; nameFr: string; nameEn: string; lunar: boolean }
+    >()
+    for (const list of Object.values(maliPublicHolidays)) {
+      for (const h of list) {
+        // Two holidays can fall on one day (e.g. a lunar feast on 22 September): keep the first.
+        if (!holidays.has(h.date)) {
+          holidays.set(h.date, {
+            date: h.date,
+            nameFr: h.name_fr,
+            nameEn: h.name_en,
+            lunar: h.lunar,
+          })
+        }
+      }
+    }
+    await trx
+      .insertInto('holidays')
+      .values([...holidays.values()])
+      .onConflict((oc) => oc.doNothing())
+      .execute()
 
     await trx
       .insertInto('services')

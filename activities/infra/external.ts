@@ -9,20 +9,23 @@ import type { TemporalSettings } from './temporal-client'
 export function externalServices(
   config: Config,
   command: string,
-): { databaseUrl: string; temporal: TemporalSettings } {
+  needs: { smtp?: boolean } = {},
+): { databaseUrl: string; temporal: TemporalSettings; smtpUrl?: string } {
   const missing = [
     ...(config.database.url ? [] : ['DATABASE_URL']),
     ...(config.temporal.address ? [] : ['TEMPORAL_ADDRESS']),
+    ...(needs.smtp && !config.mail.smtpUrl ? ['SMTP_URL'] : []),
   ]
   if (missing.length) {
     throw new StartupError(
       'CONFIG_MISSING',
-      `${command} runs against an external Temporal and PostgreSQL: set ${missing.join(' and ')} (or use \`npm start\`, which starts them embedded)`,
+      `${command} runs against external services: set ${missing.join(' and ')} (or use \`npm start\`, which starts them embedded)`,
     )
   }
   const { namespace, tls, apiKey } = config.temporal
   return {
     databaseUrl: config.database.url!,
     temporal: { address: config.temporal.address!, namespace, tls, apiKey },
+    smtpUrl: config.mail.smtpUrl,
   }
 }

@@ -30,6 +30,8 @@ export interface StackOptions {
   extraPorts?: PortClaim[]
   /** Start the Temporal Web UI and the mail sink page (the embedded default: yes). */
   withUi?: boolean
+  /** Where the embedded Web UI asks to decode encrypted payloads (our API's codec endpoint). */
+  uiCodecEndpoint?: string
 }
 
 /**
@@ -82,7 +84,9 @@ export async function startStack(
         dir: path.join(config.dataDir, 'postgres'),
         log,
       }).then((db: DatabaseServer) => track(db)),
-      startTemporal(config, log, withUi).then((t) => (t.server ? track(t.server) && t : t)),
+      startTemporal(config, log, withUi, options.uiCodecEndpoint).then((t) =>
+        t.server ? track(t.server) && t : t,
+      ),
       config.mail.smtpUrl
         ? Promise.resolve({ smtpUrl: config.mail.smtpUrl })
         : startMailSink({
@@ -109,6 +113,7 @@ async function startTemporal(
   config: Config,
   log: Logger,
   withUi: boolean,
+  uiCodecEndpoint?: string,
 ): Promise<{ settings: Stack['temporal']; server?: DevServer }> {
   const { namespace, tls, apiKey } = config.temporal
   if (config.temporal.address) {
@@ -127,6 +132,7 @@ async function startTemporal(
     host: config.host,
     port: config.temporal.port,
     uiPort: withUi ? config.temporal.uiPort : undefined,
+    uiCodecEndpoint,
     namespace,
     log,
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client'
+import { DefaultFailureConverter, type PayloadCodec } from '@temporalio/common'
 import type { Config } from '../config'
 import { firstLine, StartupError } from './errors'
 
@@ -35,8 +36,9 @@ export async function connectionOptions(settings: TemporalSettings) {
  */
 export async function connectClient(
   settings: TemporalSettings,
-  timeoutMs = 5_000,
+  options: { codec?: PayloadCodec; timeoutMs?: number } = {},
 ): Promise<Client> {
+  const timeoutMs = options.timeoutMs ?? 5_000
   let connection: Connection
   try {
     connection = await Connection.connect({
@@ -60,5 +62,20 @@ export async function connectClient(
       `Temporal at ${settings.address} did not answer for namespace "${settings.namespace}": ${firstLine(error)}`,
     )
   }
-  return new Client({ connection, namespace: settings.namespace })
+  return new Client({
+    connection,
+    namespace: settings.namespace,
+    dataConverter: options.codec ? encryptedDataConverter(options.codec) : undefined,
+  })
+}
+
+/**
+ * Payloads encrypted by `codec`, and failure messages and stack traces too (they may quote what
+ * a user typed): Temporal's history holds no plaintext. Client and worker use the same.
+ */
+export function encryptedDataConverter(codec: PayloadCodec) {
+  return {
+    payloadCodecs: [codec],
+    failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }),
+  }
 }

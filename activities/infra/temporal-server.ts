@@ -29,6 +29,7 @@ export interface DevServerOptions {
   namespace: string
   log: Logger
   readyTimeoutMs?: number
+  uiCodecEndpoint?: string
 }
 
 const typeNames: Record<SearchAttributeType, string> = {
@@ -74,6 +75,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `${key.name}=${typeNames[key.type]}`,
     ]),
     ...(uiPort ? ['--ui-port', String(uiPort), '--ui-ip', host] : ['--headless']),
+    ...(uiPort && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
   ]
   const logFile = path.join(dir, 'server.log')
   const server = spawnServer(binary, args, { env: childEnv(), logFile })

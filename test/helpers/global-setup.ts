@@ -18,6 +18,8 @@ declare module 'vitest' {
     workflowBundlePath: string
     temporalBinary: string
     tmpRoot: string
+    smtpUrl: string
+    mailUiUrl: string
   }
 }
 
@@ -31,7 +33,9 @@ export default async function setup(project: TestProject) {
   const config = loadConfig({
     DATA_DIR: tmpRoot,
     TEMPORAL_PORT: '0',
+    TEMPORAL_UI_PORT: '0',
     SMTP_PORT: '0',
+    MAIL_UI_PORT: '0',
     LOG_LEVEL: 'warn',
   })
   const log = createLogger(config.logLevel, false)
@@ -42,7 +46,7 @@ export default async function setup(project: TestProject) {
     log,
   })
   const [stack, bundle] = await Promise.all([
-    startStack(config, log, { withUi: false }),
+    startStack(config, log),
     bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
   ])
   const workflowBundlePath = path.join(tmpRoot, 'workflow-bundle.js')
@@ -57,6 +61,8 @@ export default async function setup(project: TestProject) {
   project.provide('workflowBundlePath', workflowBundlePath)
   project.provide('temporalBinary', binary.kind === 'binary' ? binary.path : '')
   project.provide('tmpRoot', tmpRoot)
+  project.provide('smtpUrl', stack.mail.smtpUrl!)
+  project.provide('mailUiUrl', stack.mail.uiUrl!)
 
   return async () => {
     await stack.stop()

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Client, Connection } from '@temporalio/client'
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
+import nodemailer from 'nodemailer'
 import { inject } from 'vitest'
 import { createActivities } from '../../activities'
 import type { Db } from '../../activities/db/db'
@@ -30,7 +31,7 @@ export interface RunningWorker {
  */
 export async function startTestWorker(
   db: Db,
-  options: { address?: string; taskQueue?: string } = {},
+  options: { address?: string; taskQueue?: string; smtpUrl?: string } = {},
 ): Promise<RunningWorker> {
   quietTemporalRuntime()
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`
@@ -41,7 +42,14 @@ export async function startTestWorker(
     connection,
     namespace: inject('namespace'),
     taskQueue,
-    activities: createActivities({ db }),
+    activities: createActivities({
+      db,
+      mail: {
+        transport: nodemailer.createTransport(options.smtpUrl ?? inject('smtpUrl')),
+        from: 'RSU Casework <no-reply@rsu.localhost>',
+      },
+      publicUrl: 'http://rsu.localhost',
+    }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   })
   const running = worker.run()
@@ -67,4 +75,18 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+export interface SinkMessage {
+  id: string
+  messageId?: string
+  to: string[]
+  subject: string
+  text: string
+}
+
+/** Mail received by the run's SMTP sink (real SMTP), optionally only to `to`. */
+export async function mailbox(to?: string): Promise<SinkMessage[]> {
+  const all = (await (await fetch(`${inject('mailUiUrl')}/messages.json`)).json()) as SinkMessage[]
+  return to ? all.filter((m) => m.to.includes(to)) : all
 }

@@ -4,6 +4,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import nodemailer from 'nodemailer'
 import { inject } from 'vitest'
 import { createActivities } from '../../activities'
+import { encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { testCodec } from './codec'
 import type { Db } from '../../activities/db/db'
 
 let runtimeInstalled = false
@@ -17,7 +19,11 @@ export function quietTemporalRuntime(): void {
 /** A client on the run's Temporal dev server. */
 export async function connectTestClient(address = inject('temporalAddress')): Promise<Client> {
   const connection = await Connection.connect({ address })
-  return new Client({ connection, namespace: inject('namespace') })
+  return new Client({
+    connection,
+    namespace: inject('namespace'),
+    dataConverter: encryptedDataConverter(testCodec),
+  })
 }
 
 export interface RunningWorker {
@@ -51,6 +57,7 @@ export async function startTestWorker(
       publicUrl: 'http://rsu.localhost',
     }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    dataConverter: encryptedDataConverter(testCodec),
   })
   const running = worker.run()
   return {

@@ -1,18 +1,23 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client'
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createActivities } from '../../activities'
+import { slaStatus, type SlaClockEvent } from '../../workflows/kernel/sla'
+import type { BusinessCalendar } from '../../workflows/kernel/calendar'
 import {
-  caseSnapshotQuery,
   caseWorkflowId,
-  closeCaseUpdate,
+  completeTaskUpdate,
   ErrorCode,
+  grievanceViewQuery,
+  type Actor,
+  type GrievanceView,
+  type OpenCaseInput,
 } from '../../workflows/messages'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { grievanceInput, seedGeography } from '../helpers/fixtures'
+import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
 import {
   connectTestClient,
   eventually,
+  mailbox,
   startTestWorker,
   type RunningWorker,
 } from '../helpers/temporal'
@@ -23,7 +28,7 @@ let worker: RunningWorker
 
 beforeAll(async () => {
   tdb = await createTestDatabase()
-  await seedGeography(tdb.db)
+  await seedForCases(tdb.db)
   client = await connectTestClient()
   worker = await startTestWorker(tdb.db)
 })
@@ -36,147 +41,316 @@ afterAll(async () => {
 const events = (caseId: string) =>
   tdb.db
     .selectFrom('caseEvents')
-    .select(['seq', 'type', 'actorRole', 'after'])
+    .select(['seq', 'type', 'actorRole', 'after', 'data'])
     .where('caseId', '=', caseId)
     .orderBy('seq')
     .execute()
 
-describe('a grievance driven through worker, activity and PostgreSQL', () => {
-  it('is projected when opened, and closed by an Update whose result the read model shows', async () => {
-    const input = grievanceInput()
-    const handle = await client.workflow.start('grievanceWorkflow', {
-      workflowId: caseWorkflowId(input.caseId),
-      taskQueue: worker.taskQueue,
-      args: [input],
-    })
+async function open(input: OpenCaseInput) {
+  return client.workflow.start('grievanceWorkflow', {
+    workflowId: caseWorkflowId(input.caseId),
+    taskQueue: worker.taskQueue,
+    args: [input],
+  })
+}
 
-    const opened = await eventually(
-      () =>
-        tdb.db.selectFrom('cases').selectAll().where('id', '=', input.caseId).executeTakeFirst(),
-      { what: 'the case row' },
+const view = (handle: WorkflowHandle) => handle.query(grievanceViewQuery)
+
+/** Waits until the case has an open task of `kind`, and returns it. */
+async function openTaskOf(handle: WorkflowHandle, kind: string) {
+  return eventually(
+    async () =>
+      (await view(handle)).tasks.find(
+        (t) => t.kind === kind && (t.status === 'open' || t.status === 'claimed'),
+      ),
+    { what: `an open ${kind} task` },
+  )
+}
+
+async function complete(handle: WorkflowHandle, taskId: string, by: Actor, data: unknown) {
+  return handle.executeUpdate(completeTaskUpdate, { args: [{ taskId, actor: by, data }] })
+}
+
+async function refusal(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error, 'the update was accepted').toBeInstanceOf(WorkflowUpdateFailedError)
+  const cause = (error as WorkflowUpdateFailedError).cause
+  expect(cause).toBeInstanceOf(ApplicationFailure)
+  return cause as ApplicationFailure
+}
+
+describe('a grievance from submission to closure', () => {
+  it('is acknowledged, triaged, investigated by the least-loaded agent, approved, communicated and closed', async () => {
+    const complainant = 'plaignant.e2e@exemple.ml'
+    const agent1 = await userId(tdb.db, 'agent.kati.1')
+    const agent2 = await actor(tdb.db, 'agent.kati.2', 'case_worker')
+    const supervisor = await actor(tdb.db, 'superviseur.cercle.kati', 'supervisor')
+    // agent.kati.1 already has open work elsewhere: the new case must go to agent.kati.2.
+    await tdb.db
+      .insertInto('cases')
+      .values({
+        id: 'G-busy',
+        workflowId: 'case-G-busy',
+        kind: 'grievance',
+        stage: 'investigation',
+        areaCode: 'ML-2-KATI-KATI',
+        category: null,
+        channel: null,
+        openedAt: new Date(),
+        closedAt: null,
+        parentCaseId: null,
+        householdId: null,
+        ackDueAt: null,
+        resolveDueAt: null,
+        lastEventSeq: 1,
+        reference: null,
+        satisfaction: null,
+      })
+      .execute()
+    await tdb.db
+      .insertInto('tasks')
+      .values({
+        id: 'G-busy-T1',
+        caseId: 'G-busy',
+        kind: 'investigation',
+        status: 'claimed',
+        candidateRole: 'case_worker',
+        areaCode: 'ML-2-KATI-KATI',
+        assigneeId: agent1,
+        dueAt: null,
+        createdAt: new Date(),
+        completedAt: null,
+        completedBy: null,
+        result: null,
+        lastEventSeq: 1,
+        escalationLevel: null,
+      })
+      .execute()
+
+    const input = grievanceInput({
+      narrative: "Je n'ai pas reçu le paiement de septembre.",
+      contact: { email: complainant, locale: 'fr' },
+    })
+    const handle = await open(input)
+
+    const [ack] = await eventually(
+      async () => {
+        const mail = await mailbox(complainant)
+        return mail.length ? mail : undefined
+      },
+      { what: 'the acknowledgement' },
     )
-    expect(opened).toMatchObject({
-      workflowId: `case-${input.caseId}`,
-      kind: 'grievance',
-      status: 'open',
-      stage: 'uptake',
-      areaCode: 'ML-2-KATI-KATI',
-      category: 'payment_not_received',
-      lastEventSeq: 1,
-    })
-    expect(await handle.query(caseSnapshotQuery)).toMatchObject({ status: 'open', seq: 1 })
+    expect(ack!.subject + ack!.text).toContain(input.reference!)
+    expect(ack!.text).not.toContain('paiement de septembre')
 
-    const closed = await handle.executeUpdate(closeCaseUpdate, {
-      args: [{ reason: 'resolved', actor: { userId: null, role: 'supervisor' } }],
+    const triage = await openTaskOf(handle, 'triage')
+    expect(triage.assigneeId).toBe(agent2.userId)
+    await complete(handle, triage.id, agent2, {
+      category: 'payment_not_received',
+      sensitive: false,
+      priority: 'high',
     })
-    expect(closed).toMatchObject({ status: 'closed', closeReason: 'resolved', seq: 2 })
-    // The Update answers only after the projection is written: the list shows it at once.
+
+    const investigation = await openTaskOf(handle, 'investigation')
+    expect(investigation.assigneeId).toBe(agent2.userId)
+    await complete(handle, investigation.id, agent2, {
+      findings: 'Le ménage figure sur la liste de paie mais le virement a été rejeté.',
+      proposedResolution: 'upheld',
+      changesEligibilityOrPayment: true,
+    })
+
+    const approval = await openTaskOf(handle, 'approval')
+    expect(approval.assigneeId).toBe(supervisor.userId)
+    expect(approval.areaCode).toBe('ML-2-KATI')
+    await complete(handle, approval.id, supervisor, { decision: 'approve' })
+
+    const final = await handle.result()
+    expect(final).toMatchObject({ status: 'closed', closeReason: 'resolved' })
+
+    expect((await events(input.caseId)).map((e) => e.type)).toEqual([
+      'case.opened',
+      'task.created',
+      'task.completed',
+      'case.triaged',
+      'task.created',
+      'task.completed',
+      'task.created',
+      'approval.decided',
+      'case.resolved',
+      'case.closed',
+    ])
     const row = await tdb.db
       .selectFrom('cases')
-      .select(['status', 'closedAt', 'lastEventSeq'])
+      .select(['status', 'stage', 'priority', 'slaState', 'reference'])
       .where('id', '=', input.caseId)
       .executeTakeFirstOrThrow()
-    expect(row.status).toBe('closed')
-    expect(row.closedAt).toBeInstanceOf(Date)
-    expect(row.lastEventSeq).toBe(2)
-    await handle.result()
-    expect(await events(input.caseId)).toEqual([
-      {
-        seq: 1,
-        type: 'case.opened',
-        actorRole: 'public',
-        after: { status: 'open', stage: 'uptake' },
+    expect(row).toEqual({
+      status: 'closed',
+      stage: 'closed',
+      priority: 'high',
+      slaState: 'met',
+      reference: input.reference,
+    })
+
+    const toComplainant = await eventually(
+      async () => {
+        const mail = await mailbox(complainant)
+        return mail.length === 2 ? mail : undefined
       },
-      {
-        seq: 2,
-        type: 'case.closed',
-        actorRole: 'supervisor',
-        after: { status: 'closed', stage: 'closed', closeReason: 'resolved' },
-      },
+      { what: 'the outcome email' },
+    )
+    expect(toComplainant[1]!.text).toContain(input.reference!)
+    // Every email exactly once: one acknowledgement, one outcome, one per new task.
+    const agentMail = await mailbox('agent.kati.2@rsu.localhost')
+    expect(agentMail.filter((m) => m.text.includes(input.reference!))).toHaveLength(2)
+    const supervisorMail = await mailbox('superviseur.cercle.kati@rsu.localhost')
+    expect(supervisorMail.filter((m) => m.text.includes(input.reference!))).toHaveLength(1)
+    const outbox = await tdb.db
+      .selectFrom('notificationOutbox')
+      .select(['template', 'status'])
+      .where('caseId', '=', input.caseId)
+      .orderBy('id')
+      .execute()
+    expect(outbox).toEqual([
+      { template: 'acknowledgement', status: 'sent' },
+      { template: 'new_task', status: 'sent' },
+      { template: 'new_task', status: 'sent' },
+      { template: 'new_task', status: 'sent' },
+      { template: 'outcome', status: 'sent' },
     ])
-  })
 
-  it('accepts no command once closed, and writes nothing more', async () => {
-    const input = grievanceInput()
-    const handle = await client.workflow.start('grievanceWorkflow', {
-      workflowId: caseWorkflowId(input.caseId),
-      taskQueue: worker.taskQueue,
-      args: [input],
+    // The SLA clock rebuilt from case_events alone equals the one the workflow holds.
+    const rows = await events(input.caseId)
+    const clock = rows.flatMap((e) => {
+      const data = e.data as { clock?: SlaClockEvent } | null
+      return data?.clock ? [data.clock] : []
     })
-    await handle.executeUpdate(closeCaseUpdate, {
-      args: [{ reason: 'resolved', actor: { userId: null, role: 'supervisor' } }],
-    })
-    await handle.result()
-    await expect(
-      handle.executeUpdate(closeCaseUpdate, {
-        args: [{ reason: 'withdrawn', actor: { userId: null, role: 'supervisor' } }],
-      }),
-    ).rejects.toBeInstanceOf(WorkflowNotFoundError)
-    expect((await events(input.caseId)).map((e) => e.type)).toEqual(['case.opened', 'case.closed'])
-  })
-
-  it('refuses a malformed reason code before it reaches the history', async () => {
-    const input = grievanceInput()
-    const handle = await client.workflow.start('grievanceWorkflow', {
-      workflowId: caseWorkflowId(input.caseId),
-      taskQueue: worker.taskQueue,
-      args: [input],
-    })
-    const refused = await handle
-      .executeUpdate(closeCaseUpdate, {
-        args: [{ reason: 'Resolved!', actor: { userId: null, role: 'supervisor' } }],
-      })
-      .catch((error: unknown) => error)
-    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError)
-    const cause = (refused as WorkflowUpdateFailedError).cause
-    expect(cause).toBeInstanceOf(ApplicationFailure)
-    expect((cause as ApplicationFailure).type).toBe(ErrorCode.INVALID_COMMAND)
-    expect(await handle.query(caseSnapshotQuery)).toMatchObject({ status: 'open', seq: 1 })
-    await handle.terminate('test over')
+    const held = await view(handle)
+    expect(clock).toEqual(held.clock)
+    const calendar = (rows[0]!.data as { policy: { calendar: BusinessCalendar } }).policy.calendar
+    const at = new Date()
+    expect(slaStatus(calendar, clock, at, 0.75)).toEqual(
+      slaStatus(held.context.policy.calendar, held.clock, at, held.context.policy.atRiskRatio),
+    )
+    expect(slaStatus(calendar, clock, at, 0.75).state).toBe(row.slaState)
   })
 })
 
-describe('projectCaseEvent', () => {
-  it('is idempotent: a retried activity writes one event and never rolls the case back', async () => {
-    await seedGeography(tdb.db)
-    const { projectCaseEvent } = createActivities({ db: tdb.db })
+describe('refused messages change nothing', () => {
+  it('refuses an unknown task, an invalid form, a completed task and approving one’s own proposal', async () => {
+    const agent = await actor(tdb.db, 'agent.kati.1', 'case_worker')
+    const supervisor = await actor(tdb.db, 'superviseur.cercle.kati', 'supervisor')
     const input = grievanceInput()
-    const snapshot = {
-      ...input,
-      status: 'open' as const,
-      stage: 'uptake',
-      openedAt: new Date().toISOString(),
-      seq: 1,
+    const handle = await open(input)
+    const triage = await openTaskOf(handle, 'triage')
+    const count = async () => (await events(input.caseId)).length
+    const before = await count()
+
+    expect((await refusal(complete(handle, 'nope', agent, {}))).type).toBe(ErrorCode.TASK_NOT_FOUND)
+    const invalid = await refusal(
+      complete(
+        handle,
+        triage.id,
+        await actor(tdb.db, triage.assigneeId ? 'agent.kati.1' : 'agent.kati.1', 'case_worker'),
+        {
+          category: 'not-a-category',
+          sensitive: 'yes',
+        },
+      ),
+    )
+    expect(invalid.type).toBe(ErrorCode.INVALID_FORM)
+    expect(invalid.details[0]).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'category' }),
+        expect.objectContaining({ path: 'sensitive' }),
+      ]),
+    )
+    expect(await count()).toBe(before)
+
+    // The supervisor takes the investigation over, then may not approve their own proposal.
+    const assignee: Actor = { ...agent, userId: triage.assigneeId }
+    await complete(handle, triage.id, assignee, {
+      category: 'wrong_amount',
+      sensitive: false,
+      priority: 'normal',
+    })
+    expect(
+      (
+        await refusal(
+          complete(handle, triage.id, assignee, {
+            category: 'wrong_amount',
+            sensitive: false,
+            priority: 'normal',
+          }),
+        )
+      ).type,
+    ).toBe(ErrorCode.TASK_ALREADY_COMPLETED)
+    const investigation = await openTaskOf(handle, 'investigation')
+    await complete(handle, investigation.id, supervisor, {
+      findings: 'Montant vérifié avec la liste de paie du trimestre.',
+      proposedResolution: 'partly_upheld',
+      changesEligibilityOrPayment: true,
+    })
+    const approval = await openTaskOf(handle, 'approval')
+    const afterProposal = await count()
+    expect(
+      (await refusal(complete(handle, approval.id, supervisor, { decision: 'approve' }))).type,
+    ).toBe(ErrorCode.FOUR_EYES)
+    expect(
+      (await refusal(complete(handle, approval.id, agent, { decision: 'approve' }))).type,
+    ).toBe(ErrorCode.NOT_ALLOWED)
+    expect(await count()).toBe(afterProposal)
+    const state: GrievanceView = await view(handle)
+    expect(state.stage).toBe('approval')
+
+    // A rejection sends the investigation back, with its reason, to the one who proposed it.
+    const regional = await actor(tdb.db, 'superviseur.region.koulikoro', 'supervisor')
+    await complete(handle, approval.id, regional, {
+      decision: 'reject',
+      reason: 'Joindre la preuve du virement.',
+    })
+    const redo = await openTaskOf(handle, 'investigation')
+    expect(redo.id).not.toBe(investigation.id)
+    expect(redo.assigneeId).toBe(supervisor.userId)
+    expect(redo.sentBackReason).toBe('Joindre la preuve du virement.')
+    await handle.terminate('test over')
+  })
+
+  it('accepts exactly one of ten parallel completions of a task: one event, one email', async () => {
+    const input = grievanceInput()
+    const handle = await open(input)
+    const triage = await openTaskOf(handle, 'triage')
+    const assignee: Actor = { userId: triage.assigneeId, role: 'case_worker' }
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        complete(handle, triage.id, assignee, {
+          category: 'data_correction',
+          sensitive: false,
+          priority: 'normal',
+        }),
+      ),
+    )
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    expect(refused).toHaveLength(9)
+    for (const r of refused) {
+      expect(((r.reason as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
+        ErrorCode.TASK_ALREADY_COMPLETED,
+      )
     }
-    const opened = {
-      workflowId: caseWorkflowId(input.caseId),
-      caseId: input.caseId,
-      seq: 1,
-      type: 'case.opened' as const,
-      actor: input.openedBy,
-      occurredAt: snapshot.openedAt,
-      before: null,
-      after: { status: 'open' as const },
-      snapshot,
-    }
-    const closed = {
-      ...opened,
-      seq: 2,
-      type: 'case.closed' as const,
-      after: { status: 'closed' as const },
-      snapshot: { ...snapshot, status: 'closed' as const, stage: 'closed', seq: 2 },
-    }
-    await projectCaseEvent(opened)
-    await projectCaseEvent(closed)
-    // A late retry of the first event arrives after the second.
-    await projectCaseEvent(opened)
-    await projectCaseEvent(closed)
-    expect((await events(input.caseId)).map((e) => e.seq)).toEqual([1, 2])
-    const row = await tdb.db
-      .selectFrom('cases')
-      .select(['status', 'lastEventSeq'])
-      .where('id', '=', input.caseId)
-      .executeTakeFirstOrThrow()
-    expect(row).toEqual({ status: 'closed', lastEventSeq: 2 })
+    await openTaskOf(handle, 'investigation')
+    const completed = (await events(input.caseId)).filter((e) => e.type === 'task.completed')
+    expect(completed).toHaveLength(1)
+    // One investigation task created, so one "new task" email for it.
+    const outbox = await tdb.db
+      .selectFrom('notificationOutbox')
+      .select('template')
+      .where('caseId', '=', input.caseId)
+      .execute()
+    expect(outbox.filter((o) => o.template === 'new_task')).toHaveLength(2)
+    await handle.terminate('test over')
   })
 })

@@ -162,8 +162,8 @@ export function slaStatus(
         break
       case 'paused':
       case 'stopped':
-        if (event.type === 'stopped' && runningSince !== null) runningSpans.push([runningSince, at])
-        if (event.type === 'stopped') runningSince = null
+        if (runningSince !== null) runningSpans.push([runningSince, at])
+        runningSince = null
         pauseReason = event.type === 'paused' ? event.reason : undefined
         break
       case 'resumed':
@@ -195,12 +195,11 @@ export function slaStatus(
   const breached = remainingMs <= 0
   const atRiskMs = Math.round(atRiskRatio * targetMs)
   const running = !stopped && !paused
-  const state: SlaState = stopped
-    ? breached
-      ? 'breached'
-      : 'met'
-    : breached
-      ? 'breached'
+  // A breach outranks everything: once the target is used up no pause or stop can hide it.
+  const state: SlaState = breached
+    ? 'breached'
+    : stopped
+      ? 'met'
       : paused
         ? 'paused'
         : elapsedMs >= atRiskMs

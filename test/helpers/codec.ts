@@ -1,0 +1,8 @@
+import { EncryptionCodec, parseKeyring } from '../../activities/crypto/payload-codec'
+
+/**
+ * The payload key of the test suite. Public on purpose (it protects nothing real): recorded
+ * histories in test/histories are encrypted with it, and the replay test decrypts them.
+ */
+export const TEST_PAYLOAD_KEYS = 'test2026:' + Buffer.alloc(32, 7).toString('base64')
+export const testCodec = new EncryptionCodec(parseKeyring(TEST_PAYLOAD_KEYS))

@@ -238,11 +238,17 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
         tasks: [taskProjection(task)],
         notify: assigneeId
           ? [
-              {
-                template: 'new_task',
-                to: { userId: assigneeId },
-                params: { taskKind: kind, dueAt: task.dueAt ?? undefined },
-              },
+              options.escalationLevel
+                ? {
+                    template: 'escalation',
+                    to: { userId: assigneeId },
+                    params: { level: String(options.escalationLevel) },
+                  }
+                : {
+                    template: 'new_task',
+                    to: { userId: assigneeId },
+                    params: { taskKind: kind, dueAt: task.dueAt ?? undefined },
+                  },
             ]
           : [],
       },
@@ -666,30 +672,13 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
         { escalationLevel: level - 1 },
         { escalationLevel: level, areaCode },
       )
+      // The escalation task's own notification is the escalation email (not a "new task" one).
       await openTask('escalation', {
         role,
         areaCode,
         candidateAreas: [areaCode],
         escalationLevel: level,
       })
-      const task = s.tasks[s.tasks.length - 1]!
-      if (task.assigneeId) {
-        await emit(
-          'escalation.notified',
-          SYSTEM_ACTOR,
-          null,
-          { level },
-          {
-            notify: [
-              {
-                template: 'escalation',
-                to: { userId: task.assigneeId },
-                params: { level: String(level) },
-              },
-            ],
-          },
-        )
-      }
     }
     // Next wake-up: the at-risk instant if not yet alerted, else the next level's breach.
     const candidates: number[] = []

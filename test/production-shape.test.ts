@@ -5,6 +5,7 @@ import { freePort } from '../activities/infra/ports'
 import { caseWorkflowId } from '../workflows/messages'
 import { createTestDatabase, type TestDatabase } from './helpers/db'
 import { grievanceInput, seedGeography } from './helpers/fixtures'
+import { TEST_PAYLOAD_KEYS } from './helpers/codec'
 import { spawnEntry, type Spawned } from './helpers/processes'
 import { connectTestClient, eventually } from './helpers/temporal'
 
@@ -38,6 +39,8 @@ describe('separate API and worker processes', () => {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       API_PORT: String(port),
+      SMTP_URL: inject('smtpUrl'),
+      PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     }
     const worker = spawnEntry('activities/worker-main.ts', env)
     const api = spawnEntry('api/main.ts', env)

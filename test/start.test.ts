@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Client, Connection } from '@temporalio/client'
 import { afterAll, describe, expect, it } from 'vitest'
+import { EncryptionCodec, loadOrCreateKeyring } from '../activities/crypto/payload-codec'
 import { freePort } from '../activities/infra/ports'
+import { encryptedDataConverter } from '../activities/infra/temporal-client'
 import { caseSnapshotQuery, caseWorkflowId, closeCaseUpdate } from '../workflows/messages'
 import { grievanceInput } from './helpers/fixtures'
 import { processesMentioning, spawnEntry } from './helpers/processes'
+import { eventually } from './helpers/temporal'
 
 /**
  * `npm start` as a newcomer runs it: no configuration but a data directory and free ports, twice
@@ -60,14 +63,19 @@ describe('npm start on embedded defaults', () => {
 
     // A case opened before the restart, handled by the worker inside `npm start`.
     const input = grievanceInput({ caseId: `G-${randomUUID().slice(0, 8)}` })
+    // The embedded default encrypts payloads with a key file it created in the data directory.
+    const dataConverter = encryptedDataConverter(
+      new EncryptionCodec(await loadOrCreateKeyring(path.join(dataDir, 'payload-keys.json'))),
+    )
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` })
-    const client = new Client({ connection })
+    const client = new Client({ connection, dataConverter })
     const handle = await client.workflow.start('grievanceWorkflow', {
       workflowId: caseWorkflowId(input.caseId),
       taskQueue: 'rsu-casework',
       args: [input],
     })
-    expect(await handle.query(caseSnapshotQuery)).toMatchObject({ status: 'open' })
+    const opened = await eventually(() => handle.query(caseSnapshotQuery).catch(() => undefined))
+    expect(opened).toMatchObject({ status: 'open' })
     await connection.close()
 
     console.log('T ctrlC', Date.now())
@@ -86,7 +94,7 @@ describe('npm start on embedded defaults', () => {
     expect(output).not.toContain('database migrated')
 
     const connection2 = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` })
-    const handle2 = new Client({ connection: connection2 }).workflow.getHandle(
+    const handle2 = new Client({ connection: connection2, dataConverter }).workflow.getHandle(
       caseWorkflowId(input.caseId),
     )
     expect((await handle2.describe()).status.name).toBe('RUNNING')

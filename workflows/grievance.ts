@@ -768,7 +768,8 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
         }
         if (requiresApproval(form, s.sensitive)) {
           setStage('approval')
-          const cercle = s.context.areaPath[1] ?? commune
+          // Sensitive cases are approved by a designated supervisor of the region, not the cercle.
+          const cercle = s.context.areaPath[s.sensitive ? 2 : 1] ?? commune
           await openTask('approval', {
             role: 'supervisor',
             areaCode: cercle,

@@ -166,11 +166,13 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       if (!seededRegions.has(region)) {
         seededRegions.add(region)
         const regionName = slug(areas.find((a) => a.code === region)!.name).toLowerCase()
+        // Regional supervisors are the designated focal points who approve sensitive cases.
         accounts.push({
           username: `superviseur.region.${regionName}`,
           displayName: `Superviseur — région ${areas.find((a) => a.code === region)!.name}`,
           role: 'supervisor',
           area: region,
+          clearance: true,
         })
         accounts.push({
           username: `point-focal.${regionName}`,

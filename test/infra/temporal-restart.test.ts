@@ -6,6 +6,8 @@ import { inject } from 'vitest'
 import { createLogger } from '../../activities/infra/logger'
 import { startDevServer, type DevServer } from '../../activities/infra/temporal-server'
 import { caseSnapshotQuery, caseWorkflowId, closeCaseUpdate } from '../../workflows/messages'
+import { encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { testCodec } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedGeography } from '../helpers/fixtures'
 import { eventually, startTestWorker } from '../helpers/temporal'
@@ -36,6 +38,7 @@ async function startServer(dir: string) {
   const client = new Client({
     connection: await Connection.connect({ address: server.address }),
     namespace: server.namespace,
+    dataConverter: encryptedDataConverter(testCodec),
   })
   return { server, client }
 }
@@ -53,10 +56,16 @@ describe('the embedded Temporal dev server', () => {
       taskQueue: worker.taskQueue,
       args: [input],
     })
+    // The case has settled (its triage task projected): the restart interrupts no activity,
+    // which would otherwise be retried only after its 30 s start-to-close timeout.
     await eventually(
       () =>
-        tdb.db.selectFrom('cases').select('id').where('id', '=', input.caseId).executeTakeFirst(),
-      { what: 'the projected case' },
+        tdb.db
+          .selectFrom('tasks')
+          .select('id')
+          .where('caseId', '=', input.caseId)
+          .executeTakeFirst(),
+      { what: 'the projected triage task' },
     )
     await worker.stop()
     await first.client.connection.close()
@@ -85,7 +94,8 @@ describe('the embedded Temporal dev server', () => {
       .execute()
     expect(events).toEqual([
       { seq: 1, type: 'case.opened' },
-      { seq: 2, type: 'case.closed' },
+      { seq: 2, type: 'task.created' },
+      { seq: 3, type: 'case.closed' },
     ])
     await worker2.stop()
     await second.client.connection.close()

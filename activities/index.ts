@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity'
 import type { Transporter } from 'nodemailer'
 import { createCaseContextActivities } from './case-context'
 import type { Db } from './db/db'
@@ -13,17 +14,33 @@ export interface ActivityDeps {
   log?: Logger
 }
 
+/**
+ * Heartbeats every 2 s while `work` runs, so that an attempt lost with a killed worker is
+ * noticed after the heartbeat timeout (seconds), not after the whole start-to-close timeout.
+ */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current()
+  const timer = setInterval(() => context.heartbeat(), 2_000)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
+}
+
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const notifications = createNotificationActivities({
+    db: deps.db,
+    transport: deps.mail.transport,
+    from: deps.mail.from,
+    log: deps.log,
+  })
   return {
     ...createProjectionActivities({ db: deps.db, publicUrl: deps.publicUrl }),
     ...createCaseContextActivities({ db: deps.db }),
-    ...createNotificationActivities({
-      db: deps.db,
-      transport: deps.mail.transport,
-      from: deps.mail.from,
-      log: deps.log,
-    }),
+    deliverNotification: (dedupeKey: string) =>
+      withHeartbeat(() => notifications.deliverNotification(dedupeKey)),
   }
 }
 

@@ -16,17 +16,29 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute()
   await db
     .insertInto('categories' as never)
-    .values([
-      ['exclusion_error', "Erreur d'exclusion", 'Exclusion error', false],
-      ['inclusion_error', "Erreur d'inclusion", 'Inclusion error', false],
-      ['payment_not_received', 'Paiement non reçu', 'Payment not received', false],
-      ['wrong_amount', 'Montant erroné', 'Wrong amount', false],
-      ['data_correction', 'Correction de données', 'Data correction', false],
-      ['staff_misconduct', 'Faute ou fraude du personnel', 'Staff misconduct or fraud', true],
-      ['sea_gbv', 'Exploitation et abus sexuels / VBG', 'Sexual exploitation and abuse / GBV', true],
-      ['information_request', "Demande d'information", 'Information request', false],
-      ['other', 'Autre', 'Other', false],
-    ].map(([code, fr, en, sensitive]) => ({ code, label_fr: fr, label_en: en, sensitive })) as never)
+    .values(
+      [
+        ['exclusion_error', "Erreur d'exclusion", 'Exclusion error', false],
+        ['inclusion_error', "Erreur d'inclusion", 'Inclusion error', false],
+        ['payment_not_received', 'Paiement non reçu', 'Payment not received', false],
+        ['wrong_amount', 'Montant erroné', 'Wrong amount', false],
+        ['data_correction', 'Correction de données', 'Data correction', false],
+        ['staff_misconduct', 'Faute ou fraude du personnel', 'Staff misconduct or fraud', true],
+        [
+          'sea_gbv',
+          'Exploitation et abus sexuels / VBG',
+          'Sexual exploitation and abuse / GBV',
+          true,
+        ],
+        ['information_request', "Demande d'information", 'Information request', false],
+        ['other', 'Autre', 'Other', false],
+      ].map(([code, fr, en, sensitive]) => ({
+        code,
+        label_fr: fr,
+        label_en: en,
+        sensitive,
+      })) as never,
+    )
     .execute()
 
   // SLA targets in working seconds, per case kind × category × priority (null = any); the most
@@ -39,7 +51,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('priority', 'text')
     .addColumn('targets', 'jsonb', (c) => c.notNull())
     .addColumn('at_risk_ratio', 'numeric', (c) =>
-      c.notNull().defaultTo(0.75).check(sql`at_risk_ratio > 0 and at_risk_ratio < 1`),
+      c
+        .notNull()
+        .defaultTo(0.75)
+        .check(sql`at_risk_ratio > 0 and at_risk_ratio < 1`),
     )
     .addColumn('active', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
@@ -109,7 +124,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('tasks').dropColumn('escalation_level').execute()
   await db.schema.alterTable('cases').dropColumn('reference').dropColumn('satisfaction').execute()
-  for (const table of ['case_links', 'complainant_contacts', 'holidays', 'sla_policies', 'categories']) {
+  for (const table of [
+    'case_links',
+    'complainant_contacts',
+    'holidays',
+    'sla_policies',
+    'categories',
+  ]) {
     await db.schema.dropTable(table).execute()
   }
 }

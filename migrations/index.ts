@@ -2,6 +2,7 @@ import type { Migration } from 'kysely'
 import * as m20261129000100 from './2026_11_29_000100_create_reference_tables'
 import * as m20261129000200 from './2026_11_29_000200_create_case_tables'
 import * as m20261129000300 from './2026_11_29_000300_create_policy_tables'
+import * as m20261129000400 from './2026_11_29_000400_add_outbox_sending'
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_000100_create_reference_tables': m20261129000100,
   '2026_11_29_000200_create_case_tables': m20261129000200,
   '2026_11_29_000300_create_policy_tables': m20261129000300,
+  '2026_11_29_000400_add_outbox_sending': m20261129000400,
 }

@@ -59,8 +59,9 @@ import {
 
 // Reference data and projections must land eventually, whatever the outage: PostgreSQL down for an
 // hour delays the read model, never loses an event. Retries are unbounded with a capped backoff.
+// A short attempt timeout: an attempt lost with a crashed worker is retried within seconds.
 const { loadCaseContext, pickAssignee, projectCaseEvent } = proxyActivities<CaseActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 })
 
@@ -68,6 +69,8 @@ const { loadCaseContext, pickAssignee, projectCaseEvent } = proxyActivities<Case
 // failure itself after its own attempt cap; Temporal retries the attempts in between.
 const { deliverNotification } = proxyActivities<CaseActivities>({
   startToCloseTimeout: '1 minute',
+  // The attempt heartbeats: a worker killed while sending is noticed within seconds.
+  heartbeatTimeout: '8 seconds',
   retry: {
     initialInterval: '30 seconds',
     backoffCoefficient: 2,

@@ -167,7 +167,7 @@ export interface NotificationOutboxTable {
   channel: Generated<string>
   recipient: string
   params: ColumnType<unknown, object | undefined, object>
-  status: Generated<'pending' | 'sent' | 'failed'>
+  status: Generated<'pending' | 'sending' | 'sent' | 'failed'>
   attempts: Generated<number>
   lastError: string | null
   messageId: string | null

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { ApplicationFailure } from '@temporalio/common'
-import type { Selectable, Transaction } from 'kysely'
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Transporter } from 'nodemailer'
 import type { Db } from '../db/db'
 import type { Database, NotificationOutboxTable } from '../db/schema'
@@ -41,8 +41,10 @@ export function notificationMessageId(dedupeKey: string): string {
 
 /**
  * Delivery of queued notifications, as Temporal activities (plain functions: testable without
- * a server). Exactly once in practice: the outbox row is locked while it is sent, a sent row is
- * never sent again, and the Message-ID is deterministic for the rare resend after a crash.
+ * a server). Never twice: one delivery lock per row (a PostgreSQL advisory lock, freed if the
+ * process dies), `sending` committed before the SMTP exchange, and a row found `sending` by the
+ * next attempt (its sender died mid-way) recorded as failed for a person to check rather than
+ * resent. The Message-ID is deterministic too.
  *
  * A mail server that fails never blocks a case: a permanent refusal (5xx) or the last allowed
  * attempt records the row as `failed` (visible, with its SMTP code) and the activity resolves.
@@ -60,17 +62,15 @@ export function createNotificationActivities(deps: NotificationDeps) {
      * temporary SMTP failure (retry) and when no row has this key (a bug: not retryable).
      */
     async deliverNotification(dedupeKey: string): Promise<DeliveryResult> {
-      const outcome = await deps.db.transaction().execute(async (trx) => {
-        // FOR UPDATE: concurrent calls for one key wait here, then see the row already sent.
-        const row = await trx
+      const outcome = await withDeliveryLock(deps.db, dedupeKey, 'wait', async (conn) => {
+        const row = await conn
           .selectFrom('notificationOutbox')
           .selectAll()
           .where('dedupeKey', '=', dedupeKey)
-          .forUpdate()
           .executeTakeFirst()
-        return row ? attemptLocked(deps, trx, row) : undefined
+        return row ? attemptLocked(deps, conn, row) : undefined
       })
-      if (outcome === undefined) {
+      if (outcome === undefined || outcome === 'skipped') {
         throw ApplicationFailure.nonRetryable(
           `no queued notification has key hash ${keyHash(dedupeKey)}`,
           'NotificationNotQueued',
@@ -83,10 +83,39 @@ export function createNotificationActivities(deps: NotificationDeps) {
 }
 
 /**
- * The sweeper: delivers up to `limit` pending notifications whose next attempt is due, one row at
- * a time through the same logic as `deliverNotification`. Rows locked by a running delivery are
- * skipped (FOR UPDATE SKIP LOCKED), so the sweeper and the activities never send the same row
- * twice. Temporary failures are recorded on their rows (and counted in neither total).
+ * Runs `work` holding the delivery lock of one notification: a session advisory lock on a
+ * connection of its own, released when `work` ends or, if the process dies, when PostgreSQL sees
+ * the connection close. `try` mode returns `skipped` instead of waiting for another holder.
+ */
+async function withDeliveryLock<T>(
+  db: Db,
+  dedupeKey: string,
+  mode: 'wait' | 'try',
+  work: (conn: Kysely<Database>) => Promise<T>,
+): Promise<T | 'skipped'> {
+  const lockKey = `rsu-outbox:${dedupeKey}`
+  return db.connection().execute(async (conn) => {
+    if (mode === 'try') {
+      const { rows } = await sql<{ ok: boolean }>`
+        select pg_try_advisory_lock(hashtextextended(${lockKey}, 0)) as ok`.execute(conn)
+      if (!rows[0]?.ok) return 'skipped' as const
+    } else {
+      await sql`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`.execute(conn)
+    }
+    try {
+      return await work(conn)
+    } finally {
+      await sql`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`.execute(conn)
+    }
+  })
+}
+
+/**
+ * The sweeper: delivers up to `limit` notifications whose next attempt is due, one row at a time
+ * through the same logic as `deliverNotification`. A row whose delivery lock is held (a running
+ * activity) is skipped, so the sweeper and the activities never send the same row twice; a row
+ * left `sending` by a dead sender is recorded as failed. Temporary failures are recorded on their
+ * rows (and counted in neither total).
  */
 export async function deliverDueNotifications(
   deps: NotificationDeps,
@@ -94,23 +123,26 @@ export async function deliverDueNotifications(
 ): Promise<{ sent: number; failed: number }> {
   const totals = { sent: 0, failed: 0 }
   let retrying = 0
-  for (let i = 0; i < limit; i++) {
-    const now = (deps.now ?? defaultNow)()
-    const outcome = await deps.db.transaction().execute(async (trx) => {
-      const row = await trx
+  const now = (deps.now ?? defaultNow)()
+  const due = await deps.db
+    .selectFrom('notificationOutbox')
+    .select('dedupeKey')
+    .where('status', 'in', ['pending', 'sending'])
+    .where('nextAttemptAt', '<=', now)
+    .orderBy('nextAttemptAt')
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  for (const { dedupeKey } of due) {
+    const outcome = await withDeliveryLock(deps.db, dedupeKey, 'try', async (conn) => {
+      const row = await conn
         .selectFrom('notificationOutbox')
         .selectAll()
-        .where('status', '=', 'pending')
-        .where('nextAttemptAt', '<=', now)
-        .orderBy('nextAttemptAt')
-        .orderBy('id')
-        .limit(1)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst()
-      return row ? attemptLocked(deps, trx, row) : undefined
+        .where('dedupeKey', '=', dedupeKey)
+        .executeTakeFirstOrThrow()
+      return attemptLocked(deps, conn, row)
     })
-    if (outcome === undefined) break
+    if (outcome === 'skipped') continue
     if (outcome.result === 'sent') totals.sent++
     else if (outcome.result === 'failed') totals.failed++
     else if (outcome.result === 'retry') retrying++
@@ -128,10 +160,13 @@ type Attempt =
 
 const defaultNow = () => new Date()
 
-/** One delivery attempt on a row the caller holds locked, recorded before the lock is released. */
+/**
+ * One delivery attempt on a row whose delivery lock the caller holds. Each step is committed on
+ * its own: `sending` before the SMTP conversation, then `sent`, `pending` (retry) or `failed`.
+ */
 async function attemptLocked(
   deps: NotificationDeps,
-  trx: Transaction<Database>,
+  conn: Kysely<Database>,
   row: OutboxRow,
 ): Promise<Attempt> {
   const now = (deps.now ?? defaultNow)()
@@ -139,22 +174,29 @@ async function attemptLocked(
   const log = { outboxId: row.id, caseId: row.caseId, template: row.template }
   if (row.status === 'sent') return { result: 'already_sent' }
   if (row.status === 'failed') return { result: 'failed' }
+
+  const record = async (set: Updateable<NotificationOutboxTable>): Promise<void> => {
+    await conn.updateTable('notificationOutbox').set(set).where('id', '=', row.id).execute()
+  }
+  const markFailed = async (lastError: string, attempts: number): Promise<Attempt> => {
+    await record({ status: 'failed', attempts, lastError })
+    deps.log?.warn({ ...log, attempts, error: lastError }, 'notification failed for good')
+    return { result: 'failed' }
+  }
+  // The previous sender died between `sending` and its result: the email may have left. Sending
+  // again could send it twice; it is recorded as failed instead, for a person to check.
+  if (row.status === 'sending') {
+    return markFailed(
+      'INTERRUPTED: the sender stopped during the SMTP exchange; not resent, to never send twice',
+      row.attempts,
+    )
+  }
   // A backoff we recorded ourselves (attempts > 0) wins over an early call: no hammering.
   if (row.attempts > 0 && row.nextAttemptAt.getTime() > now.getTime()) {
     return { result: 'retry_later' }
   }
 
   const attempts = row.attempts + 1
-  const markFailed = async (lastError: string): Promise<Attempt> => {
-    await trx
-      .updateTable('notificationOutbox')
-      .set({ status: 'failed', attempts, lastError })
-      .where('id', '=', row.id)
-      .execute()
-    deps.log?.warn({ ...log, attempts, error: lastError }, 'notification failed for good')
-    return { result: 'failed' }
-  }
-
   let message: RenderedNotification
   try {
     if (!isTemplateName(row.template)) throw new Error('unknown template')
@@ -162,10 +204,14 @@ async function attemptLocked(
     message = renderNotification(row.template, row.locale === 'en' ? 'en' : 'fr', params)
   } catch (error) {
     // A row that cannot be rendered never will be: give it up at once, visibly.
-    return markFailed(`template: ${error instanceof Error ? error.message : 'render failed'}`)
+    return markFailed(
+      `template: ${error instanceof Error ? error.message : 'render failed'}`,
+      attempts,
+    )
   }
 
   const messageId = notificationMessageId(row.dedupeKey)
+  await record({ status: 'sending', attempts })
   try {
     await deps.transport.sendMail({
       from: deps.from,
@@ -178,27 +224,23 @@ async function attemptLocked(
     })
   } catch (error) {
     const smtp = describeSmtpError(error)
-    if (smtp.permanent) return markFailed(smtp.text)
+    if (smtp.permanent) return markFailed(smtp.text, attempts)
     // Retry cap: an SMTP outage must not spam users nor keep a notification alive forever.
-    if (attempts >= maxAttempts) return markFailed(smtp.text)
+    if (attempts >= maxAttempts) return markFailed(smtp.text, attempts)
     const delayMs = Math.min(
       NOTIFICATION_RETRY_BASE_MS * 2 ** (attempts - 1),
       NOTIFICATION_RETRY_MAX_MS,
     )
-    await trx
-      .updateTable('notificationOutbox')
-      .set({ attempts, lastError: smtp.text, nextAttemptAt: new Date(now.getTime() + delayMs) })
-      .where('id', '=', row.id)
-      .execute()
+    await record({
+      status: 'pending',
+      lastError: smtp.text,
+      nextAttemptAt: new Date(now.getTime() + delayMs),
+    })
     deps.log?.warn({ ...log, attempts, delayMs, error: smtp.text }, 'notification will be retried')
     return { result: 'retry', outboxId: row.id, attempts, error: smtp.text, delayMs }
   }
 
-  await trx
-    .updateTable('notificationOutbox')
-    .set({ status: 'sent', messageId, sentAt: now, attempts, lastError: null })
-    .where('id', '=', row.id)
-    .execute()
+  await record({ status: 'sent', messageId, sentAt: now, lastError: null })
   deps.log?.info({ ...log, attempts }, 'notification sent')
   return { result: 'sent' }
 }

@@ -189,6 +189,24 @@ describe('notification delivery through the outbox', () => {
     expect(await outboxRow(item.dedupeKey)).toMatchObject({ status: 'sent', attempts: 1 })
   })
 
+  it('never resends a notification whose sender died during the SMTP exchange: it is recorded as failed', async () => {
+    const item = request({ template: 'new_task', params: { reference: 'PL-2026-DIED01' } })
+    await queue(item)
+    // What a worker killed between `sending` and its result leaves behind.
+    await db
+      .updateTable('notificationOutbox')
+      .set({ status: 'sending', attempts: 1 })
+      .where('dedupeKey', '=', item.dedupeKey)
+      .execute()
+    const { deliverNotification } = createNotificationActivities(deps())
+    expect(await deliverNotification(item.dedupeKey)).toBe('failed')
+    expect(received(item.dedupeKey)).toHaveLength(0)
+    expect(await outboxRow(item.dedupeKey)).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringContaining('INTERRUPTED'),
+    })
+  })
+
   it('retries a temporary refusal later, then records a final failure at the attempt cap', async () => {
     const smtp = await refusingSmtp(451, 'Mailbox <busy.person@rsu.localhost> busy, try later')
     const item = request()

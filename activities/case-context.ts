@@ -49,6 +49,11 @@ export function createCaseContextActivities({ db }: { db: Db }) {
         .select('code')
         .where('sensitive', '=', true)
         .execute()
+      const limit = await db
+        .selectFrom('appSettings')
+        .select('value')
+        .where('key', '=', 'workflow_history_limit')
+        .executeTakeFirst()
       const seconds = policy.targets
       const ms = (key: string) => Math.round((seconds[key] ?? 0) * 1000)
       return {
@@ -68,6 +73,7 @@ export function createCaseContextActivities({ db }: { db: Db }) {
         },
         areaPath,
         sensitiveCategories: sensitive.map((c) => c.code),
+        ...(typeof limit?.value === 'number' ? { historyLimit: limit.value } : {}),
       }
     },
 

@@ -845,10 +845,11 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
   void watchDeadlines()
   while (current().status !== 'closed') {
     const info = workflowInfo()
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+    const limit = current().context.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE
+    if (info.continueAsNewSuggested || info.historyLength > limit) {
+      // Deliveries are not awaited: their outbox rows outlive this run (the sweeper finishes them).
       await projecting
       await condition(allHandlersFinished)
-      await Promise.all(deliveries)
       await continueAsNew<typeof grievanceWorkflow>({ resume: current() })
     }
     await step()

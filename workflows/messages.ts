@@ -50,6 +50,8 @@ export interface CaseContext {
   areaPath: string[]
   /** Categories flagged sensitive (routed to focal points only). */
   sensitiveCategories: string[]
+  /** History length after which the case continues as new (operators may lower it). */
+  historyLimit?: number
 }
 
 export interface OpenCaseInput {

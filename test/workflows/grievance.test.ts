@@ -375,3 +375,44 @@ describe('refused messages change nothing', () => {
     await handle.terminate('test over')
   })
 })
+
+describe('a long case', () => {
+  it('continues as new when its history grows, and carries on with its state intact', async () => {
+    await tdb.db
+      .insertInto('appSettings')
+      .values({ key: 'workflow_history_limit', value: 30 as unknown as object })
+      .execute()
+    try {
+      const input = grievanceInput()
+      const handle = await open(input)
+      const triage = await openTaskOf(handle, 'triage')
+      const agent: Actor = { userId: triage.assigneeId, role: 'case_worker' }
+      await complete(handle, triage.id, agent, {
+        category: 'wrong_amount',
+        sensitive: false,
+        priority: 'normal',
+      })
+      const investigation = await openTaskOf(handle, 'investigation')
+      await complete(handle, investigation.id, agent, {
+        findings: 'Montant conforme au barème, explication donnée.',
+        proposedResolution: 'information_given',
+        changesEligibilityOrPayment: false,
+      })
+      // The handle follows the chain of runs to the last one.
+      expect(await handle.result()).toMatchObject({ status: 'closed', closeReason: 'resolved' })
+      const runs = []
+      for await (const run of client.workflow.list({
+        query: `WorkflowId = '${caseWorkflowId(input.caseId)}'`,
+      })) {
+        runs.push(run)
+      }
+      expect(runs.length).toBeGreaterThan(1)
+      expect(runs.filter((r) => r.status.name === 'CONTINUED_AS_NEW').length).toBe(runs.length - 1)
+      const rows = await events(input.caseId)
+      expect(rows.map((e) => e.seq)).toEqual(rows.map((_, i) => i + 1))
+      expect(rows.at(-1)!.type).toBe('case.closed')
+    } finally {
+      await tdb.db.deleteFrom('appSettings').where('key', '=', 'workflow_history_limit').execute()
+    }
+  })
+})

@@ -8,6 +8,7 @@ import {
   completeTaskUpdate,
   ErrorCode,
   grievanceViewQuery,
+  reassignTaskUpdate,
   type Actor,
   type GrievanceView,
   type OpenCaseInput,
@@ -413,6 +414,49 @@ describe('a long case', () => {
       expect(rows.at(-1)!.type).toBe('case.closed')
     } finally {
       await tdb.db.deleteFrom('appSettings').where('key', '=', 'workflow_history_limit').execute()
+    }
+  })
+})
+
+describe('assignment', () => {
+  it('skips a case worker on leave, and a supervisor can override it', async () => {
+    const agent1 = await actor(tdb.db, 'agent.kati.1', 'case_worker')
+    const agent2 = await actor(tdb.db, 'agent.kati.2', 'case_worker')
+    const supervisor = await actor(tdb.db, 'superviseur.cercle.kati', 'supervisor')
+    // agent.kati.2 has the least work but is on leave: agent.kati.1 gets the case.
+    await tdb.db
+      .updateTable('users')
+      .set({ onLeave: true })
+      .where('id', '=', agent2.userId!)
+      .execute()
+    try {
+      const handle = await open(grievanceInput())
+      const triage = await openTaskOf(handle, 'triage')
+      expect(triage.assigneeId).toBe(agent1.userId)
+
+      const refused = await refusal(
+        handle.executeUpdate(reassignTaskUpdate, {
+          args: [{ taskId: triage.id, assigneeId: agent2.userId!, actor: agent1 }],
+        }),
+      )
+      expect(refused.type).toBe(ErrorCode.NOT_ALLOWED)
+      const moved = await handle.executeUpdate(reassignTaskUpdate, {
+        args: [{ taskId: triage.id, assigneeId: agent2.userId!, actor: supervisor }],
+      })
+      expect(moved.assigneeId).toBe(agent2.userId)
+      const row = await tdb.db
+        .selectFrom('tasks')
+        .select('assigneeId')
+        .where('id', '=', triage.id)
+        .executeTakeFirstOrThrow()
+      expect(row.assigneeId).toBe(agent2.userId)
+      await handle.terminate('test over')
+    } finally {
+      await tdb.db
+        .updateTable('users')
+        .set({ onLeave: false })
+        .where('id', '=', agent2.userId!)
+        .execute()
     }
   })
 })

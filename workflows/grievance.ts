@@ -46,6 +46,7 @@ import {
   type GrievanceInput,
   type GrievanceState,
   type NotificationIntent,
+  type OpenCaseInput,
   type RoleCode,
   type TaskProjection,
 } from './messages'
@@ -540,8 +541,51 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
 
   // ---- Opening. ----
 
-  if (!state) {
-    const opening = input as Exclude<GrievanceInput, { resume: unknown }>
+  if ('reopen' in input) {
+    // A new run for a closed case: back to investigation, with a fresh resolve clock (the audit
+    // log's clock restarts at `case.reopened`) and the reason given to the investigator.
+    const { state: previous, actor: by, reason } = input.reopen
+    const at = now().toISOString()
+    const started: SlaClockEvent = {
+      type: 'started',
+      at,
+      targetMs: previous.context.policy.targets.resolve,
+    }
+    state = {
+      ...previous,
+      status: 'open',
+      stage: 'investigation',
+      closedAt: undefined,
+      closeReason: undefined,
+      appealWindowEndsAt: undefined,
+      satisfaction: undefined,
+      clock: [started],
+      escalationLevel: 0,
+      alerted: [],
+    }
+    upsertSearchAttributes([
+      { key: CaseKindKey, value: state.kind },
+      { key: CaseAreaKey, value: state.areaCode },
+      { key: CasePriorityKey, value: state.priority },
+      { key: CaseStageKey, value: 'investigation' },
+      { key: CaseSlaStateKey, value: 'on_track' },
+    ])
+    await emit(
+      'case.reopened',
+      by,
+      { status: 'closed', stage: 'closed' },
+      { status: 'open', stage: 'investigation', reason },
+      { data: { clock: started } },
+    )
+    await openTask('investigation', {
+      role: 'case_worker',
+      areaCode: state.context.areaPath[0]!,
+      candidateAreas: state.sensitive ? state.context.areaPath : [state.context.areaPath[0]!],
+      assigneeId: previous.resolution?.proposedBy ?? undefined,
+      sentBackReason: reason,
+    })
+  } else if (!state) {
+    const opening = input as OpenCaseInput
     const context = await loadCaseContext({
       kind: opening.kind,
       category: opening.category,

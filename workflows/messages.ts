@@ -72,8 +72,13 @@ export interface OpenCaseInput {
   anonymous?: boolean
 }
 
-/** A grievance continued as new carries its whole state. */
-export type GrievanceInput = OpenCaseInput | { resume: GrievanceState }
+/** Reopening a closed case starts a new run of the same workflow id from its last state. */
+export interface ReopenInput {
+  reopen: { state: GrievanceState; actor: Actor; reason: string }
+}
+
+/** A grievance continued as new carries its whole state; a reopened one, its closed state. */
+export type GrievanceInput = OpenCaseInput | { resume: GrievanceState } | ReopenInput
 
 export type GrievanceStage =
   'uptake' | 'triage' | 'investigation' | 'approval' | 'outcome' | 'appeal_window' | 'closed'
@@ -260,6 +265,8 @@ export const ErrorCode = {
   SLA_STOPPED: 'SLA_STOPPED',
   SLA_INVALID_EXTENSION: 'SLA_INVALID_EXTENSION',
   WRONG_STAGE: 'WRONG_STAGE',
+  CASE_NOT_CLOSED: 'CASE_NOT_CLOSED',
+  CASE_NOT_FOUND: 'CASE_NOT_FOUND',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -13,6 +13,7 @@ import {
   type GrievanceView,
   type OpenCaseInput,
 } from '../../workflows/messages'
+import { reopenCase } from '../../api/commands/reopen'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
 import {
@@ -458,5 +459,65 @@ describe('assignment', () => {
         .where('id', '=', agent2.userId!)
         .execute()
     }
+  })
+})
+
+describe('reopening', () => {
+  it('reopens a closed case for a supervisor, with a reason, in investigation again', async () => {
+    const input = grievanceInput()
+    const handle = await open(input)
+    const triage = await openTaskOf(handle, 'triage')
+    const agent: Actor = { userId: triage.assigneeId, role: 'case_worker' }
+    await complete(handle, triage.id, agent, {
+      category: 'information_request',
+      sensitive: false,
+      priority: 'low',
+    })
+    const investigation = await openTaskOf(handle, 'investigation')
+    await complete(handle, investigation.id, agent, {
+      findings: 'Informations données sur le calendrier des paiements.',
+      proposedResolution: 'information_given',
+      changesEligibilityOrPayment: false,
+    })
+    await handle.result()
+
+    const options = { caseId: input.caseId, taskQueue: worker.taskQueue, reason: 'Nouvel élément.' }
+    await expect(reopenCase(client, { ...options, actor: agent })).rejects.toMatchObject({
+      code: ErrorCode.NOT_ALLOWED,
+    })
+    const supervisor = await actor(tdb.db, 'superviseur.cercle.kati', 'supervisor')
+    await reopenCase(client, { ...options, actor: supervisor })
+    await expect(reopenCase(client, { ...options, actor: supervisor })).rejects.toMatchObject({
+      code: ErrorCode.CASE_NOT_CLOSED,
+    })
+
+    const reopened = client.workflow.getHandle(caseWorkflowId(input.caseId))
+    const redo = await openTaskOf(reopened, 'investigation')
+    expect(redo.id).not.toBe(investigation.id)
+    expect(redo.assigneeId).toBe(agent.userId)
+    expect(redo.sentBackReason).toBe('Nouvel élément.')
+    await settled(reopened, input.caseId)
+    const row = await tdb.db
+      .selectFrom('cases')
+      .select(['status', 'stage', 'closedAt'])
+      .where('id', '=', input.caseId)
+      .executeTakeFirstOrThrow()
+    expect(row).toEqual({ status: 'open', stage: 'investigation', closedAt: null })
+
+    await complete(reopened, redo.id, agent, {
+      findings: 'Le nouvel élément ne change pas la réponse.',
+      proposedResolution: 'information_given',
+      changesEligibilityOrPayment: false,
+    })
+    expect(await reopened.result()).toMatchObject({ status: 'closed' })
+    const types = (await events(input.caseId)).map((e) => e.type)
+    expect(types.slice(types.indexOf('case.reopened') - 1)).toEqual([
+      'case.closed',
+      'case.reopened',
+      'task.created',
+      'task.completed',
+      'case.resolved',
+      'case.closed',
+    ])
   })
 })

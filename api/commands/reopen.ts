@@ -51,7 +51,9 @@ export async function reopenCase(
   if (!state || state.status !== 'closed') {
     throw new CommandRefused(ErrorCode.CASE_NOT_CLOSED, `case ${options.caseId} is not closed`)
   }
-  const { sla: _sla, ...closed } = state
+  // The view carries the SLA status computed at query time; the state is the rest.
+  const closed: Omit<typeof state, 'sla'> & { sla?: unknown } = { ...state }
+  delete closed.sla
   const input: GrievanceInput = {
     reopen: { state: closed, actor: options.actor, reason: options.reason.trim() },
   }

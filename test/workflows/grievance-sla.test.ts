@@ -13,6 +13,7 @@ import {
 } from '../../workflows/messages'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
+import { expectSlaRecomputable } from '../helpers/sla'
 import {
   connectTestClient,
   eventually,
@@ -142,6 +143,7 @@ describe('the SLA clock of a grievance', () => {
       m.text.includes(input.reference!),
     )
     expect(cercleMail).toHaveLength(1)
+    expect((await expectSlaRecomputable(tdb.db, handle, input.caseId)).state).toBe('breached')
     await handle.terminate('test over')
   })
 
@@ -194,6 +196,7 @@ describe('the SLA clock of a grievance', () => {
       'sla.resumed',
       'sla.extended',
     ])
+    await expectSlaRecomputable(tdb.db, handle, input.caseId)
     await handle.terminate('test over')
   })
 })

@@ -73,7 +73,14 @@ runMain(async () => {
     })
 
     const server = await serveApi(
-      createApp({ db, temporal, log, codec }),
+      createApp({
+        db,
+        temporal,
+        log,
+        codec,
+        taskQueue: config.temporal.taskQueue,
+        secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
+      }),
       config.host,
       config.api.port,
     )

@@ -10,7 +10,9 @@ import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
 import { ApiError, notFound, onError } from './errors'
 import { codecRoutes } from './routes/codec'
+import { authRoutes } from './routes/auth'
 import { healthRoutes } from './routes/health'
+import { publicRoutes } from './routes/public'
 
 export interface AppDeps {
   db: Db
@@ -20,13 +22,20 @@ export interface AppDeps {
   codec?: PayloadCodec
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   temporalUiOrigins?: string[]
+  /** Task queue of the case workflows started by the API (public intake, reopen). */
+  taskQueue: string
+  /** Session cookies only over HTTPS (PUBLIC_URL is https). */
+  secureCookies?: boolean
 }
 
 const placeholder = readFileSync(new URL('../admin-ui/placeholder.html', import.meta.url), 'utf8')
 
 /** The HTTP application: the API under /api and the console under /admin. */
 export function createApp(deps: AppDeps) {
-  const api = new OpenAPIHono().route('/health', healthRoutes(deps))
+  const api = new OpenAPIHono()
+    .route('/health', healthRoutes(deps))
+    .route('/auth', authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false }))
+    .route('/public', publicRoutes(deps))
   if (deps.codec) {
     // Decoding reveals what a complainant wrote: until operator sign-in exists, only a request
     // from this machine (the embedded Web UI in the operator's browser) is answered.
@@ -50,6 +59,7 @@ export function createApp(deps: AppDeps) {
   }
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
+    servers: [{ url: '/api' }],
     info: {
       title: 'RSU Casework API',
       version: '0.1.0',

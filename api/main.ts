@@ -26,7 +26,14 @@ runMain(async () => {
     const temporal = await connectClient(settings, { codec })
     lifecycle.add('temporal client', () => temporal.connection.close())
     const server = await serveApi(
-      createApp({ db, temporal, log, codec }),
+      createApp({
+        db,
+        temporal,
+        log,
+        codec,
+        taskQueue: config.temporal.taskQueue,
+        secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
+      }),
       config.host,
       config.api.port,
     )

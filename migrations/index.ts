@@ -3,6 +3,9 @@ import * as m20261129000100 from './2026_11_29_000100_create_reference_tables'
 import * as m20261129000200 from './2026_11_29_000200_create_case_tables'
 import * as m20261129000300 from './2026_11_29_000300_create_policy_tables'
 import * as m20261129000400 from './2026_11_29_000400_add_outbox_sending'
+import * as m20261129000500 from './2026_11_29_000500_create_auth_tables'
+import * as m20261129000600 from './2026_11_29_000600_add_area_paths_and_idempotency'
+import * as m20261129000700 from './2026_11_29_000700_create_case_tracking'
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -13,4 +16,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_000200_create_case_tables': m20261129000200,
   '2026_11_29_000300_create_policy_tables': m20261129000300,
   '2026_11_29_000400_add_outbox_sending': m20261129000400,
+  '2026_11_29_000500_create_auth_tables': m20261129000500,
+  '2026_11_29_000600_add_area_paths_and_idempotency': m20261129000600,
+  '2026_11_29_000700_create_case_tracking': m20261129000700,
 }

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('health endpoints', () => {
   it('say ready when PostgreSQL and Temporal answer', async () => {
-    const app = createApp({ db: tdb.db, temporal, log })
+    const app = createApp({ db: tdb.db, temporal, log, taskQueue: 'unused' })
     expect(await (await app.request('/api/health/live')).json()).toEqual({ status: 'live' })
     const ready = await app.request('/api/health/ready')
     expect(ready.status).toBe(200)
@@ -34,7 +34,7 @@ describe('health endpoints', () => {
   it('answer 503 with a retry hint, naming the dependency, when PostgreSQL is down', async () => {
     // Port 1: nothing listens there, so connections are refused at once.
     const deadDb = createDb('postgres://rsu@127.0.0.1:1/rsu', { max: 1 })
-    const app = createApp({ db: deadDb, temporal, log })
+    const app = createApp({ db: deadDb, temporal, log, taskQueue: 'unused' })
     const ready = await app.request('/api/health/ready')
     expect(ready.status).toBe(503)
     expect(ready.headers.get('retry-after')).toBe('5')
@@ -49,7 +49,7 @@ describe('health endpoints', () => {
 
 describe('the HTTP application', () => {
   it('documents its routes in OpenAPI 3.1', async () => {
-    const app = createApp({ db: tdb.db, temporal, log })
+    const app = createApp({ db: tdb.db, temporal, log, taskQueue: 'unused' })
     const doc = (await (await app.request('/api/openapi.json')).json()) as {
       openapi: string
       paths: Record<string, unknown>
@@ -61,7 +61,7 @@ describe('the HTTP application', () => {
   })
 
   it('answers unknown routes with the one JSON error shape', async () => {
-    const app = createApp({ db: tdb.db, temporal, log })
+    const app = createApp({ db: tdb.db, temporal, log, taskQueue: 'unused' })
     const response = await app.request('/api/cases/nope')
     expect(response.status).toBe(404)
     expect(await response.json()).toEqual({
@@ -70,7 +70,7 @@ describe('the HTTP application', () => {
   })
 
   it('serves the console placeholder at /admin, in French', async () => {
-    const app = createApp({ db: tdb.db, temporal, log })
+    const app = createApp({ db: tdb.db, temporal, log, taskQueue: 'unused' })
     const page = await app.request('/admin/')
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('lang="fr"')

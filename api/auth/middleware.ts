@@ -1,0 +1,95 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
+import type { Db } from '../../activities/db/db'
+import { ApiError } from '../errors'
+import {
+  findApiTokenUser,
+  findSession,
+  loadAuthUser,
+  sameSecret,
+  type SessionRecord,
+} from './sessions'
+import { requiresTotp } from './totp'
+import type { AppEnv, AuthUser } from './types'
+
+/** The browser session cookie (httpOnly, SameSite=Lax, Secure behind HTTPS). */
+export const SESSION_COOKIE = 'rsu_session'
+/** The header a browser write must carry, equal to the session's CSRF token. */
+export const CSRF_HEADER = 'X-CSRF-Token'
+
+export interface AuthDeps {
+  db: Db
+  now?: () => Date
+}
+
+export interface Authenticated {
+  user: AuthUser
+  /** The browser session, or null for a bearer token. */
+  session: SessionRecord | null
+  /** The user holds a role that needs a second factor (only sessions ever owe one). */
+  totpRequired: boolean
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+const unauthenticated = () =>
+  new ApiError(401, 'UNAUTHENTICATED', 'Sign in, or send a valid bearer token')
+
+/**
+ * Who is calling: a system's bearer token (`Authorization: Bearer …`, not revoked, its user
+ * active) or a live browser session cookie. Session writes must carry the CSRF token; a session
+ * of a supervisor, programme manager or administrator is refused until its TOTP code is accepted,
+ * unless `allowPendingTotp` (the TOTP and sign-out routes themselves).
+ */
+export async function authenticate(
+  c: Context,
+  deps: AuthDeps,
+  opts: { allowPendingTotp?: boolean } = {},
+): Promise<Authenticated> {
+  const now = (deps.now ?? (() => new Date()))()
+  const authorization = c.req.header('authorization')
+  if (authorization !== undefined) {
+    // A malformed or unknown token is refused outright, never retried as a cookie session.
+    const token = /^Bearer +([A-Za-z0-9_-]{1,200})$/.exec(authorization.trim())?.[1]
+    const userId = token ? await findApiTokenUser(deps.db, token) : null
+    const user = userId ? await loadAuthUser(deps.db, userId, 'token') : null
+    if (!user) throw unauthenticated()
+    return { user, session: null, totpRequired: false }
+  }
+
+  const token = getCookie(c, SESSION_COOKIE)
+  const session = token ? await findSession(deps.db, token, now) : null
+  if (!session) throw unauthenticated()
+  // Browsers attach cookies to cross-site requests: a write must prove it comes from our page.
+  if (
+    !SAFE_METHODS.has(c.req.method) &&
+    !sameSecret(c.req.header(CSRF_HEADER) ?? '', session.csrfToken)
+  ) {
+    throw new ApiError(
+      403,
+      'CSRF_TOKEN_INVALID',
+      `Missing or wrong ${CSRF_HEADER} header: send the csrfToken received at sign-in`,
+    )
+  }
+  const user = await loadAuthUser(deps.db, session.userId, 'session')
+  if (!user) throw unauthenticated()
+  const totpRequired = requiresTotp(user.roles)
+  // A password alone does not open a supervisor's, manager's or administrator's session.
+  if (totpRequired && !session.totpPassed && !opts.allowPendingTotp) {
+    throw new ApiError(401, 'TOTP_REQUIRED', 'Enter the code of your authenticator app')
+  }
+  return { user, session, totpRequired }
+}
+
+/**
+ * Guards protected routes: the caller must be authenticated as `authenticate` says (bearer token,
+ * or session cookie with CSRF token on writes and second factor passed), else 401/403 in the one
+ * error shape. Sets `c.get('user')`, from which every query scopes by role × area × sensitivity.
+ */
+export function requireAuth(deps: AuthDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { user } = await authenticate(c, deps)
+    c.set('user', user)
+    await next()
+  }
+}

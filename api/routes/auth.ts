@@ -1,0 +1,427 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Context, MiddlewareHandler } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import type { Db } from '../../activities/db/db'
+import { authDb } from '../auth/db'
+import { clearFailures, lockedForSeconds, recordFailure } from '../auth/lockout'
+import {
+  authenticate,
+  CSRF_HEADER,
+  requireAuth,
+  SESSION_COOKIE,
+  type AuthDeps,
+  type Authenticated,
+} from '../auth/middleware'
+import {
+  hashPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  passwordProblem,
+  verifyPassword,
+} from '../auth/passwords'
+import {
+  createSession,
+  deleteOtherSessions,
+  deleteSession,
+  hashToken,
+  loadAuthUser,
+  markTotpPassed,
+  SESSION_ABSOLUTE_MS,
+} from '../auth/sessions'
+import { clientAddress, createRateLimiter } from '../auth/throttle'
+import { newTotpSecret, requiresTotp, totpStep, totpUri } from '../auth/totp'
+import type { AppEnv, AuthUser } from '../auth/types'
+import { ApiError, errorBody } from '../errors'
+
+/** Sign-in attempts allowed per client address in SIGN_IN_WINDOW_MS, whatever the usernames. */
+export const SIGN_IN_LIMIT = 20
+export const SIGN_IN_WINDOW_MS = 5 * 60_000
+
+const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+})
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+})
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } })
+
+const RoleSchema = z.object({
+  role: z.enum(['case_worker', 'supervisor', 'programme_manager', 'administrator', 'partner']),
+  areaCode: z.string(),
+})
+const UserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string(),
+    locale: z.enum(['fr', 'en']),
+    roles: z.array(RoleSchema),
+    clearance: z.boolean().openapi({ description: 'Designated focal point for sensitive cases' }),
+  })
+  .openapi('SignedInUser')
+const MeSchema = UserSchema.extend({ via: z.enum(['session', 'token']) }).openapi('AuthUser')
+const TotpState = z.enum(['not_required', 'required', 'enrolment_required'])
+
+const SignInBody = z.object({
+  username: z.string().min(1).max(200),
+  password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
+})
+const SignInAnswer = z.object({
+  user: UserSchema,
+  csrfToken: z.string().openapi({ description: `Send it as ${CSRF_HEADER} on every write` }),
+  totp: TotpState,
+  totpUri: z
+    .string()
+    .optional()
+    .openapi({ description: 'otpauth:// URI to scan, when totp is enrolment_required' }),
+})
+const TotpBody = z.object({ code: z.string().regex(/^\d{6}$/, { error: 'must be 6 digits' }) })
+const PasswordBody = z.object({
+  currentPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH),
+  newPassword: z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_MAX_LENGTH),
+})
+
+const session = [{ sessionCookie: [] }]
+const sessionWrite = [{ sessionCookie: [], csrfHeader: [] }]
+
+const signIn = createRoute({
+  method: 'post',
+  path: '/sign-in',
+  tags: ['auth'],
+  summary: 'Sign in with username and password; opens a browser session (cookie)',
+  request: { body: { required: true, content: json(SignInBody) } },
+  responses: {
+    200: {
+      description: 'Signed in; a second factor may still be owed',
+      content: json(SignInAnswer),
+    },
+    400: errorResponse('Invalid body'),
+    401: errorResponse('INVALID_CREDENTIALS: wrong username or password (the same answer)'),
+    423: errorResponse('ACCOUNT_LOCKED after 5 consecutive failures, for 15 minutes'),
+    429: errorResponse('TOO_MANY_REQUESTS from this address; see Retry-After'),
+  },
+})
+
+const totp = createRoute({
+  method: 'post',
+  path: '/totp',
+  tags: ['auth'],
+  summary: 'Pass the second factor (and confirm enrolment) with an authenticator code',
+  security: sessionWrite,
+  request: { body: { required: true, content: json(TotpBody) } },
+  responses: {
+    200: {
+      description: 'Code accepted: the session is usable',
+      content: json(z.object({ totp: z.literal('passed'), user: UserSchema })),
+    },
+    401: errorResponse('TOTP_CODE_INVALID, TOTP_CODE_REUSED or UNAUTHENTICATED'),
+    403: errorResponse('CSRF_TOKEN_INVALID'),
+    409: errorResponse('TOTP_NOT_REQUIRED for this user'),
+    423: errorResponse('ACCOUNT_LOCKED'),
+  },
+})
+
+const signOut = createRoute({
+  method: 'post',
+  path: '/sign-out',
+  tags: ['auth'],
+  summary: 'End this browser session',
+  security: sessionWrite,
+  responses: {
+    204: { description: 'Signed out; the cookie is cleared' },
+    401: errorResponse('UNAUTHENTICATED'),
+    403: errorResponse('CSRF_TOKEN_INVALID'),
+  },
+})
+
+const me = createRoute({
+  method: 'get',
+  path: '/me',
+  tags: ['auth'],
+  summary: 'The signed-in user or system, with roles in areas',
+  security: [...session, { bearerToken: [] }],
+  responses: {
+    200: { description: 'Who is calling', content: json(MeSchema) },
+    401: errorResponse('UNAUTHENTICATED or TOTP_REQUIRED'),
+  },
+})
+
+const password = createRoute({
+  method: 'post',
+  path: '/password',
+  tags: ['auth'],
+  summary: "Change one's password; every other session of the user ends",
+  security: sessionWrite,
+  request: { body: { required: true, content: json(PasswordBody) } },
+  responses: {
+    204: { description: 'Password changed' },
+    400: errorResponse('VALIDATION_FAILED: the new password is too short or is the username'),
+    401: errorResponse('UNAUTHENTICATED or TOTP_REQUIRED'),
+    403: errorResponse('INVALID_CREDENTIALS (current password), CSRF_TOKEN_INVALID'),
+    423: errorResponse('ACCOUNT_LOCKED'),
+  },
+})
+
+/** The router's context: the user, and for its own routes the session behind it. */
+type AuthRouterEnv = { Variables: AppEnv['Variables'] & { auth: Authenticated } }
+
+const publicUser = ({ id, username, displayName, locale, roles, clearance }: AuthUser) => ({
+  id,
+  username,
+  displayName,
+  locale,
+  roles,
+  clearance,
+})
+
+const locked = (c: Context, seconds: number) => {
+  c.header('Retry-After', String(seconds))
+  return c.json(
+    errorBody('ACCOUNT_LOCKED', 'Too many failed attempts: the account is locked for a while'),
+    423,
+  )
+}
+
+/**
+ * Sign-in for people and the account rules around it, mounted at /api/auth: argon2id passwords;
+ * sessions in an httpOnly SameSite=Lax cookie with a CSRF token for writes; 20 attempts per 5
+ * minutes per client address; an account locked 15 minutes after 5 consecutive failures; a TOTP
+ * second factor for supervisors, programme managers and administrators; sign-out; password change.
+ */
+export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: boolean }) {
+  const { db } = deps
+  const now = deps.now ?? (() => new Date())
+  const authDeps: AuthDeps = { db, now }
+  const cookie = {
+    path: '/api',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: deps.secureCookies,
+  } as const
+  const limiter = createRateLimiter({ limit: SIGN_IN_LIMIT, windowMs: SIGN_IN_WINDOW_MS, now })
+
+  // Authentication runs before the body is validated: a stranger learns nothing from a 400.
+  const signedIn =
+    (opts: { allowPendingTotp?: boolean } = {}): MiddlewareHandler<AuthRouterEnv> =>
+    async (c, next) => {
+      const auth = await authenticate(c, authDeps, opts)
+      c.set('user', auth.user)
+      c.set('auth', auth)
+      await next()
+    }
+
+  const app = new OpenAPIHono<AuthRouterEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError(
+          400,
+          'VALIDATION_FAILED',
+          'The request is not valid',
+          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        )
+      }
+    },
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'csrfHeader', {
+    type: 'apiKey',
+    in: 'header',
+    name: CSRF_HEADER,
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerToken', {
+    type: 'http',
+    scheme: 'bearer',
+  })
+
+  return app
+    .openapi(
+      {
+        ...signIn,
+        // Counted before the body is even read: guessing from one address is slowed down
+        // whatever the usernames tried (the lockout covers guessing one account from many).
+        middleware: [
+          async (c, next) => {
+            const verdict = limiter.hit(clientAddress(c))
+            if (!verdict.allowed) {
+              c.header('Retry-After', String(verdict.retryAfterSeconds))
+              return c.json(
+                errorBody('TOO_MANY_REQUESTS', 'Too many sign-in attempts: wait and try again'),
+                429,
+              )
+            }
+            await next()
+          },
+        ] as const,
+      },
+      async (c) => {
+        const { username, password } = c.req.valid('json')
+        const at = now()
+        c.header('Cache-Control', 'no-store')
+        // Locked even for the right password: that is what stops guessing one account.
+        const lockedFor = await lockedForSeconds(db, username, at)
+        if (lockedFor !== null) return locked(c, lockedFor)
+
+        const key = username.trim().toLowerCase()
+        const row = await authDb(db)
+          .selectFrom('users')
+          .select(['id', 'username', 'passwordHash', 'active', 'totpSecret', 'totpPendingSecret'])
+          .where((eb) => eb(eb.fn('lower', ['username']), '=', key))
+          .executeTakeFirst()
+        // Unknown, inactive and wrong password all verify a hash and answer alike (no oracle).
+        const ok = await verifyPassword(row?.active ? row.passwordHash : null, password)
+        const user = ok && row ? await loadAuthUser(db, row.id, 'session') : null
+        if (!row || !user) {
+          await recordFailure(db, username, at)
+          throw new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong username or password')
+        }
+
+        const totpNeeded = requiresTotp(user.roles)
+        // With a second factor owed, only the code completes the sign-in and resets the count.
+        if (!totpNeeded) await clearFailures(db, username)
+        // A new session, never the one the browser came with (no session fixation).
+        const previous = getCookie(c, SESSION_COOKIE)
+        if (previous) await deleteSession(db, hashToken(previous))
+        const created = await createSession(db, {
+          userId: user.id,
+          totpPassed: !totpNeeded,
+          now: at,
+        })
+        setCookie(c, SESSION_COOKIE, created.token, {
+          ...cookie,
+          maxAge: SESSION_ABSOLUTE_MS / 1000,
+        })
+
+        let state: z.infer<typeof TotpState> = 'not_required'
+        let uri: string | undefined
+        if (totpNeeded && row.totpSecret) state = 'required'
+        else if (totpNeeded) {
+          // Kept pending until a first valid code proves the app holds it; a second sign-in
+          // before that shows the same secret.
+          const pending = await authDb(db)
+            .updateTable('users')
+            .set((eb) => ({
+              totpPendingSecret: eb.fn.coalesce('totpPendingSecret', eb.val(newTotpSecret())),
+            }))
+            .where('id', '=', user.id)
+            .returning('totpPendingSecret')
+            .executeTakeFirstOrThrow()
+          state = 'enrolment_required'
+          uri = totpUri(pending.totpPendingSecret!, user.username)
+        }
+        return c.json(
+          {
+            user: publicUser(user),
+            csrfToken: created.csrfToken,
+            totp: state,
+            ...(uri ? { totpUri: uri } : {}),
+          },
+          200,
+        )
+      },
+    )
+    .openapi(
+      { ...totp, middleware: [signedIn({ allowPendingTotp: true })] as const },
+      async (c) => {
+        const { user, session, totpRequired } = c.get('auth')
+        const { code } = c.req.valid('json')
+        const at = now()
+        if (!session || !totpRequired) {
+          throw new ApiError(409, 'TOTP_NOT_REQUIRED', 'This account signs in without a code')
+        }
+        // Codes are guessable in a million tries: wrong ones count towards the account lockout.
+        const lockedFor = await lockedForSeconds(db, user.username, at)
+        if (lockedFor !== null) return locked(c, lockedFor)
+        const adb = authDb(db)
+        const row = await adb
+          .selectFrom('users')
+          .select(['totpSecret', 'totpPendingSecret'])
+          .where('id', '=', user.id)
+          .executeTakeFirstOrThrow()
+        const secret = row.totpSecret ?? row.totpPendingSecret
+        const step = secret ? totpStep(secret, code, at) : null
+        if (!secret || step === null) {
+          await recordFailure(db, user.username, at)
+          throw new ApiError(401, 'TOTP_CODE_INVALID', 'Wrong or expired code')
+        }
+        // A code seen once (over a shoulder, by a phishing page) must not open a session again:
+        // only a later time step than the last accepted one passes, atomically.
+        const accepted = await adb
+          .updateTable('users')
+          .set({ totpSecret: secret, totpPendingSecret: null, totpLastStep: step })
+          .where('id', '=', user.id)
+          .where((eb) =>
+            eb.and([
+              eb.or([eb('totpLastStep', 'is', null), eb('totpLastStep', '<', step)]),
+              eb.or([
+                eb('totpSecret', '=', secret),
+                eb.and([eb('totpSecret', 'is', null), eb('totpPendingSecret', '=', secret)]),
+              ]),
+            ]),
+          )
+          .returning('id')
+          .executeTakeFirst()
+        if (!accepted) {
+          throw new ApiError(
+            401,
+            'TOTP_CODE_REUSED',
+            'This code was already used: wait for the next',
+          )
+        }
+        await markTotpPassed(db, session.id)
+        await clearFailures(db, user.username)
+        return c.json({ totp: 'passed' as const, user: publicUser(user) }, 200)
+      },
+    )
+    .openapi(
+      { ...signOut, middleware: [signedIn({ allowPendingTotp: true })] as const },
+      async (c) => {
+        const { session } = c.get('auth')
+        if (session) await deleteSession(db, session.id)
+        deleteCookie(c, SESSION_COOKIE, cookie)
+        return c.body(null, 204)
+      },
+    )
+    .openapi({ ...me, middleware: [requireAuth(authDeps)] as const }, (c) =>
+      c.json(c.get('user'), 200),
+    )
+    .openapi({ ...password, middleware: [signedIn()] as const }, async (c) => {
+      const { user, session } = c.get('auth')
+      const { currentPassword, newPassword } = c.req.valid('json')
+      const at = now()
+      if (!session) {
+        throw new ApiError(403, 'SESSION_REQUIRED', 'Passwords are changed in a browser session')
+      }
+      // A stolen session must not become a way to guess the password.
+      const lockedFor = await lockedForSeconds(db, user.username, at)
+      if (lockedFor !== null) return locked(c, lockedFor)
+      const row = await db
+        .selectFrom('users')
+        .select('passwordHash')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow()
+      if (!(await verifyPassword(row.passwordHash, currentPassword))) {
+        await recordFailure(db, user.username, at)
+        throw new ApiError(403, 'INVALID_CREDENTIALS', 'The current password is wrong')
+      }
+      const problem = passwordProblem(user.username, newPassword)
+      if (problem) {
+        throw new ApiError(400, 'VALIDATION_FAILED', problem, [
+          { path: 'newPassword', message: problem },
+        ])
+      }
+      await db
+        .updateTable('users')
+        .set({ passwordHash: await hashPassword(newPassword) })
+        .where('id', '=', user.id)
+        .execute()
+      // Whoever else holds a session (perhaps the reason for the change) is signed out.
+      await deleteOtherSessions(db, user.id, session.id)
+      await clearFailures(db, user.username)
+      return c.body(null, 204)
+    })
+}

@@ -1,0 +1,303 @@
+import { randomBytes, randomInt } from 'node:crypto'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { hash, verify, type Algorithm } from '@node-rs/argon2'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import type { Client } from '@temporalio/client'
+import type { Context } from 'hono'
+import type { Generated } from 'kysely'
+import type { Db } from '../../activities/db/db'
+import { categoryCodes } from '../../workflows/forms'
+import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
+import { ApiError } from '../errors'
+
+// Algorithm is a const enum the package does not ship as a value: 2 is Argon2id.
+const ARGON2ID = 2 as Algorithm.Argon2id
+/** Verified when the reference is unknown, so that both answers take the same time. */
+let decoy: Promise<string> | undefined
+const decoyHash = () => (decoy ??= hash('decoy-pin', { algorithm: ARGON2ID }))
+
+/** Wrong PINs allowed per reference before it is locked for a while (a PIN has 10^6 values). */
+const MAX_PIN_FAILURES = 5
+const PIN_LOCK_MS = 15 * 60_000
+
+interface TrackingTable {
+  reference: string
+  caseId: string
+  pinHash: string
+  locale: string
+  failedAttempts: Generated<number>
+  lockedUntil: Date | null
+  createdAt: Generated<Date>
+}
+
+const Locale = z.enum(['fr', 'en'])
+
+const SubmitBody = z
+  .object({
+    communeCode: z.string().regex(/^ML(-[A-Z0-9-]+)?$/, 'a commune code such as ML-2-KATI-KATI'),
+    category: z.enum(categoryCodes).optional(),
+    narrative: z.string().trim().min(10).max(5000),
+    anonymous: z.boolean().default(false),
+    contact: z
+      .object({
+        email: z.email().max(254).optional(),
+        phone: z
+          .string()
+          .regex(/^\+?[0-9 ]{8,20}$/)
+          .optional(),
+      })
+      .optional(),
+    locale: Locale.default('fr'),
+  })
+  .openapi('GrievanceSubmission')
+
+const Receipt = z
+  .object({
+    reference: z.string(),
+    pin: z.string().describe('Shown once: keep it to follow the grievance'),
+    message: z.string(),
+  })
+  .openapi('GrievanceReceipt')
+
+const TrackBody = z.object({
+  reference: z.string().trim().toUpperCase().max(40),
+  pin: z.string().regex(/^\d{6}$/),
+  locale: Locale.default('fr'),
+})
+
+const Progress = z
+  .object({
+    reference: z.string(),
+    status: z.enum(['received', 'in_progress', 'resolved', 'closed']),
+    message: z.string(),
+    updatedAt: z.string().nullable(),
+  })
+  .openapi('GrievanceProgress')
+
+const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+})
+
+const text = {
+  received: {
+    fr: 'Votre plainte a été enregistrée. Conservez la référence et le code PIN : le code ne sera plus affiché.',
+    en: 'Your grievance has been registered. Keep the reference and the PIN: the PIN will not be shown again.',
+  },
+  status: {
+    received: {
+      fr: 'Votre plainte a été reçue et sera examinée.',
+      en: 'Your grievance has been received and will be reviewed.',
+    },
+    in_progress: {
+      fr: 'Votre plainte est en cours de traitement.',
+      en: 'Your grievance is being handled.',
+    },
+    resolved: {
+      fr: 'Une décision a été prise sur votre plainte. Vous pouvez faire recours dans le délai indiqué.',
+      en: 'A decision has been taken on your grievance. You may appeal within the stated period.',
+    },
+    closed: {
+      fr: 'Le traitement de votre plainte est terminé.',
+      en: 'The handling of your grievance is complete.',
+    },
+  },
+} as const
+
+/** Reference alphabet without look-alikes (0/O, 1/I), easy to read out on a hotline. */
+const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'
+const code = (length: number) =>
+  Array.from(randomBytes(length), (b) => ALPHABET[b % ALPHABET.length]).join('')
+
+/**
+ * A small in-memory limiter per client address, for the public routes: the address is used only
+ * for counting in this process and is never stored or logged (anonymous complainants leave no
+ * address behind).
+ */
+function limiter(max: number, windowMs: number) {
+  const hits = new Map<string, { count: number; resetAt: number }>()
+  return (c: Context) => {
+    let address = 'unknown'
+    try {
+      address = getConnInfo(c).remote.address ?? 'unknown'
+    } catch {
+      // No socket (in-process requests): one shared bucket.
+    }
+    const now = Date.now()
+    const entry = hits.get(address)
+    if (!entry || entry.resetAt <= now) {
+      hits.set(address, { count: 1, resetAt: now + windowMs })
+      if (hits.size > 10_000) hits.clear()
+      return
+    }
+    entry.count += 1
+    if (entry.count > max) {
+      c.header('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)))
+      throw new ApiError(429, 'TOO_MANY_REQUESTS', 'Too many requests: try again later')
+    }
+  }
+}
+
+/**
+ * The public face: submit a grievance without an account (anonymous allowed), get a reference and
+ * a PIN shown once, and follow it with both, in plain French or English, with nothing sensitive.
+ */
+export function publicRoutes(deps: {
+  db: Db
+  temporal: Client
+  taskQueue: string
+  limits?: { submit: number; track: number; windowMs: number }
+}) {
+  const limits = deps.limits ?? { submit: 10, track: 30, windowMs: 60 * 60_000 }
+  const submitLimit = limiter(limits.submit, limits.windowMs)
+  const trackLimit = limiter(limits.track, limits.windowMs)
+  const tracking = () => deps.db.withTables<{ caseTracking: TrackingTable }>()
+
+  const submit = createRoute({
+    method: 'post',
+    path: '/grievances',
+    tags: ['public'],
+    summary: 'Submit a grievance (no account needed; anonymous allowed)',
+    request: { body: { content: { 'application/json': { schema: SubmitBody } }, required: true } },
+    responses: {
+      201: { description: 'Registered', content: { 'application/json': { schema: Receipt } } },
+      400: { description: 'Invalid', content: { 'application/json': { schema: ErrorSchema } } },
+      429: { description: 'Too many', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  })
+  const track = createRoute({
+    method: 'post',
+    path: '/track',
+    tags: ['public'],
+    summary: 'Follow a grievance with its reference and PIN',
+    request: { body: { content: { 'application/json': { schema: TrackBody } }, required: true } },
+    responses: {
+      200: { description: 'Progress', content: { 'application/json': { schema: Progress } } },
+      404: { description: 'Unknown', content: { 'application/json': { schema: ErrorSchema } } },
+      429: { description: 'Too many', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  })
+
+  return new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError(
+          400,
+          'VALIDATION_FAILED',
+          'Some fields are invalid',
+          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        )
+      }
+    },
+  })
+    .openapi(submit, async (c) => {
+      submitLimit(c)
+      const body = c.req.valid('json')
+      const commune = await deps.db
+        .selectFrom('adminAreas')
+        .select('code')
+        .where('code', '=', body.communeCode)
+        .where('level', '=', 'commune')
+        .executeTakeFirst()
+      if (!commune) {
+        throw new ApiError(400, 'VALIDATION_FAILED', 'Unknown commune', [
+          { path: 'communeCode', message: 'unknown commune' },
+        ])
+      }
+      const year = new Date().getUTCFullYear()
+      const reference = `PL-${year}-${code(6)}`
+      const caseId = `G-${year}-${code(10)}`
+      const pin = String(randomInt(0, 1_000_000)).padStart(6, '0')
+      await tracking()
+        .insertInto('caseTracking')
+        .values({
+          reference,
+          caseId,
+          pinHash: await hash(pin, { algorithm: ARGON2ID }),
+          locale: body.locale,
+        })
+        .execute()
+      const anonymous = body.anonymous || !body.contact
+      const input: OpenCaseInput = {
+        caseId,
+        reference,
+        kind: 'grievance',
+        areaCode: commune.code,
+        category: body.category,
+        channel: 'web',
+        priority: 'normal',
+        sensitive: false,
+        openedBy: { userId: null, role: 'public' },
+        narrative: body.narrative,
+        anonymous,
+        // An anonymous complainant leaves no contact behind.
+        contact: anonymous ? undefined : { ...body.contact, locale: body.locale },
+      }
+      await deps.temporal.workflow.start('grievanceWorkflow', {
+        workflowId: caseWorkflowId(caseId),
+        taskQueue: deps.taskQueue,
+        args: [input],
+      })
+      return c.json({ reference, pin, message: text.received[body.locale] }, 201)
+    })
+    .openapi(track, async (c) => {
+      trackLimit(c)
+      const { reference, pin, locale } = c.req.valid('json')
+      const unknown = new ApiError(404, 'NOT_FOUND', 'No grievance with this reference and PIN')
+      const row = await tracking()
+        .selectFrom('caseTracking')
+        .selectAll()
+        .where('reference', '=', reference)
+        .executeTakeFirst()
+      // Unknown reference and wrong PIN answer the same.
+      if (!row) {
+        await verify(await decoyHash(), pin)
+        throw unknown
+      }
+      if (row.lockedUntil && row.lockedUntil.getTime() > Date.now()) {
+        c.header('Retry-After', String(Math.ceil((row.lockedUntil.getTime() - Date.now()) / 1000)))
+        throw new ApiError(429, 'TOO_MANY_REQUESTS', 'Too many wrong PINs: try again later')
+      }
+      if (!(await verify(row.pinHash, pin))) {
+        const failed = row.failedAttempts + 1
+        await tracking()
+          .updateTable('caseTracking')
+          .set({
+            failedAttempts: failed >= MAX_PIN_FAILURES ? 0 : failed,
+            lockedUntil: failed >= MAX_PIN_FAILURES ? new Date(Date.now() + PIN_LOCK_MS) : null,
+          })
+          .where('reference', '=', reference)
+          .execute()
+        throw unknown
+      }
+      if (row.failedAttempts > 0) {
+        await tracking()
+          .updateTable('caseTracking')
+          .set({ failedAttempts: 0 })
+          .where('reference', '=', reference)
+          .execute()
+      }
+      const kase = await deps.db
+        .selectFrom('cases')
+        .select(['stage', 'status', 'updatedAt'])
+        .where('id', '=', row.caseId)
+        .executeTakeFirst()
+      const status: keyof typeof text.status = !kase
+        ? 'received'
+        : kase.status === 'closed'
+          ? 'closed'
+          : kase.stage === 'appeal_window' || kase.stage === 'outcome'
+            ? 'resolved'
+            : kase.stage === 'uptake' || kase.stage === 'triage'
+              ? 'received'
+              : 'in_progress'
+      return c.json(
+        {
+          reference,
+          status,
+          message: text.status[status][locale],
+          updatedAt: kase ? kase.updatedAt.toISOString() : null,
+        },
+        200,
+      )
+    })
+}

@@ -5,14 +5,19 @@ import type { PayloadCodec } from '@temporalio/common'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
 import { ApiError, notFound, onError } from './errors'
 import { codecRoutes } from './routes/codec'
+import { requireAuth } from './auth/middleware'
 import { authRoutes } from './routes/auth'
+import { casesRoutes } from './routes/cases'
+import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
 import { publicRoutes } from './routes/public'
+import { tasksRoutes } from './routes/tasks'
 
 export interface AppDeps {
   db: Db
@@ -26,6 +31,8 @@ export interface AppDeps {
   taskQueue: string
   /** Session cookies only over HTTPS (PUBLIC_URL is https). */
   secureCookies?: boolean
+  /** Origins allowed to call the API from a browser (the console's, when not served by us). */
+  consoleOrigins?: string[]
 }
 
 const placeholder = readFileSync(new URL('../admin-ui/placeholder.html', import.meta.url), 'utf8')
@@ -36,6 +43,10 @@ export function createApp(deps: AppDeps) {
     .route('/health', healthRoutes(deps))
     .route('/auth', authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false }))
     .route('/public', publicRoutes(deps))
+  // Everything about cases and tasks needs a signed-in user (or a system's token).
+  const auth = requireAuth({ db: deps.db })
+  api.use('/cases', auth).use('/cases/*', auth).use('/tasks', auth).use('/tasks/*', auth)
+  api.route('/cases', casesRoutes(deps)).route('/tasks', tasksRoutes(deps))
   if (deps.codec) {
     // Decoding reveals what a complainant wrote: until operator sign-in exists, only a request
     // from this machine (the embedded Web UI in the operator's browser) is answered.
@@ -57,7 +68,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
   }
-  api.doc31('/openapi.json', {
+  const documentConfig = {
     openapi: '3.1.0',
     servers: [{ url: '/api' }],
     info: {
@@ -65,24 +76,42 @@ export function createApp(deps: AppDeps) {
       version: '0.1.0',
       description: 'Grievances, re-verifications, referrals and appeals of a social registry.',
     },
-  })
-  return new Hono()
-    .use(secureHeaders())
-    .use(
-      '/api/*',
-      bodyLimit({
-        maxSize: 1024 * 1024,
-        onError: () => {
-          throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body larger than 1 MiB')
-        },
-      }),
-    )
-    .route('/api', api)
-    .get('/', (c) => c.redirect('/admin/'))
-    .get('/admin', (c) => c.redirect('/admin/'))
-    .get('/admin/*', (c) => c.html(placeholder))
-    .notFound(notFound)
-    .onError(onError(deps.log))
+  }
+  api.doc31('/openapi.json', documentConfig)
+  api.route(
+    '/docs',
+    docsRoutes(() => api.getOpenAPI31Document(documentConfig) as never),
+  )
+  return (
+    new Hono()
+      .use(secureHeaders())
+      // The console is served from this origin; another origin (a console on its own host) must be
+      // listed to call the API from a browser, and may then read Content-Range.
+      .use(
+        '/api/*',
+        cors({
+          origin: deps.consoleOrigins ?? [],
+          credentials: true,
+          exposeHeaders: ['Content-Range', 'Retry-After', 'Idempotent-Replayed'],
+          allowHeaders: ['Content-Type', 'X-CSRF-Token', 'Idempotency-Key', 'Authorization'],
+        }),
+      )
+      .use(
+        '/api/*',
+        bodyLimit({
+          maxSize: 1024 * 1024,
+          onError: () => {
+            throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body larger than 1 MiB')
+          },
+        }),
+      )
+      .route('/api', api)
+      .get('/', (c) => c.redirect('/admin/'))
+      .get('/admin', (c) => c.redirect('/admin/'))
+      .get('/admin/*', (c) => c.html(placeholder))
+      .notFound(notFound)
+      .onError(onError(deps.log))
+  )
 }
 
 export type AppType = ReturnType<typeof createApp>

@@ -1,0 +1,647 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Client } from '@temporalio/client'
+import { sql, type Selectable } from 'kysely'
+import type { Db } from '../../activities/db/db'
+import type { CasesTable } from '../../activities/db/schema'
+import { categoryCodes } from '../../workflows/forms'
+import {
+  caseWorkflowId,
+  extendSlaUpdate,
+  grievanceViewQuery,
+  markDuplicateUpdate,
+  pauseSlaUpdate,
+  recordSatisfactionUpdate,
+  resumeSlaUpdate,
+  withdrawUpdate,
+  type Actor,
+  type GrievanceView,
+} from '../../workflows/messages'
+import { actorFor, apiDb, areasWithin, audit, visibleCases } from '../access'
+import type { AppEnv, AuthUser } from '../auth/types'
+import { reopenCase } from '../commands/reopen'
+import { ApiError } from '../errors'
+import { idempotency } from '../idempotency'
+import {
+  listQuerySchema,
+  oneOrMany,
+  parseListQuery,
+  setContentRange,
+  validationHook,
+  type ListSpec,
+} from '../lists'
+import { temporalCall } from '../temporal-errors'
+
+export interface CasesDeps {
+  db: Db
+  temporal: Client
+  taskQueue: string
+}
+
+// ---- Schemas ----
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .openapi('Error')
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  )
+
+const iso = z.string().openapi({ format: 'date-time' })
+
+export const CaseSchema = z
+  .object({
+    id: z.string(),
+    reference: z.string().nullable(),
+    kind: z.enum(['grievance', 'reverification', 'referral', 'appeal']),
+    status: z.string(),
+    stage: z.string(),
+    areaCode: z.string(),
+    category: z.string().nullable(),
+    priority: z.string(),
+    channel: z.string().nullable(),
+    sensitive: z.boolean(),
+    slaState: z.string(),
+    ackDueAt: iso.nullable(),
+    resolveDueAt: iso.nullable(),
+    escalationLevel: z.number().int(),
+    parentCaseId: z.string().nullable(),
+    householdId: z.string().nullable(),
+    satisfaction: z.string().nullable(),
+    openedAt: iso,
+    closedAt: iso.nullable(),
+    updatedAt: iso,
+  })
+  .openapi('Case')
+export type CaseDto = z.infer<typeof CaseSchema>
+
+const EventSchema = z
+  .object({
+    id: z.string(),
+    seq: z.number().int(),
+    type: z.string(),
+    actorId: z.string().nullable(),
+    actorRole: z.string().nullable(),
+    occurredAt: iso,
+    before: z.unknown(),
+    after: z.unknown(),
+    /** The SLA clock event it carries, if any (the policy snapshot stays server-side). */
+    clock: z.unknown().optional(),
+  })
+  .openapi('CaseEvent')
+
+const LiveTaskSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  candidateRole: z.string(),
+  areaCode: z.string(),
+  assigneeId: z.string().nullable(),
+  requiresClearance: z.boolean(),
+  createdAt: iso,
+  dueAt: iso.nullable(),
+  escalationLevel: z.number().optional(),
+  approval: z.unknown().optional(),
+  sentBackReason: z.string().optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+  completedBy: z.string().optional(),
+  completedAt: iso.optional(),
+})
+
+const LiveSchema = z
+  .object({
+    status: z.string(),
+    stage: z.string(),
+    seq: z.number().int(),
+    sla: z.object({
+      state: z.string(),
+      targetMs: z.number(),
+      elapsedMs: z.number(),
+      remainingMs: z.number(),
+      dueAt: iso.nullable(),
+      atRiskAt: iso.nullable(),
+      paused: z.boolean(),
+      pauseReason: z.string().optional(),
+      breachedAt: iso.nullable(),
+    }),
+    escalationLevel: z.number().int(),
+    tasks: z.array(LiveTaskSchema),
+    resolution: z.unknown().optional(),
+    satisfaction: z.string().optional(),
+    duplicateOf: z.string().optional(),
+    appealWindowEndsAt: iso.optional(),
+  })
+  .openapi('CaseLiveState')
+
+const CaseDetailSchema = CaseSchema.extend({
+  /** From the workflow when it answers; null when it cannot be queried (the row is then the truth). */
+  live: LiveSchema.nullable(),
+  timeline: z.array(EventSchema),
+}).openapi('CaseDetail')
+
+const CommandResultSchema = z
+  .object({ case: CaseSchema, result: z.unknown() })
+  .openapi('CaseCommandResult')
+
+const IdParam = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'G-1a2b3c4d' }),
+})
+
+const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({ description: 'Repeating a write with the same key returns the first answer' }),
+})
+
+// ---- Shared helpers (tasks reuse them) ----
+
+const toIso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
+
+export function caseDto(row: Selectable<CasesTable>): CaseDto {
+  return {
+    id: row.id,
+    reference: row.reference,
+    kind: row.kind,
+    status: row.status,
+    stage: row.stage,
+    areaCode: row.areaCode,
+    category: row.category,
+    priority: row.priority,
+    channel: row.channel,
+    sensitive: row.sensitive,
+    slaState: row.slaState,
+    ackDueAt: toIso(row.ackDueAt),
+    resolveDueAt: toIso(row.resolveDueAt),
+    escalationLevel: row.escalationLevel,
+    parentCaseId: row.parentCaseId,
+    householdId: row.householdId,
+    satisfaction: row.satisfaction,
+    openedAt: toIso(row.openedAt)!,
+    closedAt: toIso(row.closedAt),
+    updatedAt: toIso(row.updatedAt)!,
+  }
+}
+
+/** The same answer for a case out of scope, sensitive without clearance, or absent (§5). */
+export const caseNotFound = () => new ApiError(404, 'NOT_FOUND', 'Case not found')
+
+/**
+ * Refuses access to a case (or task) the user may not see: audits it as `denied` when it exists
+ * and `not_found` when it does not — the same work either way, so the answer's timing tells no
+ * more than its body — and throws the 404 of a missing case.
+ */
+export async function deny(
+  db: Db,
+  user: AuthUser,
+  target: { caseId?: string; taskId?: string },
+  notFound: () => ApiError = caseNotFound,
+): Promise<never> {
+  const exists = target.taskId
+    ? await db
+        .selectFrom('tasks')
+        .select('caseId')
+        .where('id', '=', target.taskId)
+        .executeTakeFirst()
+    : await db
+        .selectFrom('cases')
+        .select('id as caseId')
+        .where('id', '=', target.caseId ?? '')
+        .executeTakeFirst()
+  await audit(db, [
+    {
+      userId: user.id,
+      action: exists ? 'denied' : 'not_found',
+      caseId: exists?.caseId ?? target.caseId ?? null,
+      taskId: target.taskId ?? null,
+    },
+  ])
+  throw notFound()
+}
+
+/** A visible case row, or the audited 404. Sensitive reads are audited with the acting role. */
+export async function loadVisibleCase(
+  db: Db,
+  user: AuthUser,
+  caseId: string,
+): Promise<{ row: Selectable<CasesTable>; actor: Actor }> {
+  const row = await visibleCases(db, user)
+    .selectAll('cases')
+    .where('cases.id', '=', caseId)
+    .executeTakeFirst()
+  if (!row) return deny(db, user, { caseId })
+  const actor = await actorFor(db, user, row.areaCode)
+  // Visible implies a covering role; if roles changed in between, deny rather than guess.
+  if (!actor) return deny(db, user, { caseId })
+  return { row, actor }
+}
+
+/**
+ * Read-your-writes: the Update answers once its own event is projected, but the workflow may move
+ * on at once (a completed triage moves the case to investigation, then opens a task). Waits,
+ * briefly, until the case row has caught up with the workflow's sequence, and once more if the
+ * sequence moved meanwhile, so that the console's next list shows where the case now stands.
+ */
+export async function settle(
+  db: Db,
+  temporal: Client,
+  caseId: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  const workflowSeq = async () => {
+    try {
+      const view = await temporal.connection.withDeadline(Date.now() + 2_000, () =>
+        temporal.workflow.getHandle(caseWorkflowId(caseId)).query(grievanceViewQuery),
+      )
+      return view.seq
+    } catch {
+      return undefined // not queryable now: the command's own projection is written, enough
+    }
+  }
+  let seq = await workflowSeq()
+  for (let round = 0; seq !== undefined && round < 3; round++) {
+    for (;;) {
+      const row = await db
+        .selectFrom('cases')
+        .select('lastEventSeq')
+        .where('id', '=', caseId)
+        .executeTakeFirst()
+      if (!row || row.lastEventSeq >= seq || Date.now() > deadline) break
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    const next = await workflowSeq()
+    if (next === undefined || next <= seq || Date.now() > deadline) return
+    seq = next
+  }
+}
+
+function liveView(view: GrievanceView): z.infer<typeof LiveSchema> {
+  return {
+    status: view.status,
+    stage: view.stage,
+    seq: view.seq,
+    sla: view.sla,
+    escalationLevel: view.escalationLevel,
+    tasks: view.tasks,
+    resolution: view.resolution,
+    satisfaction: view.satisfaction,
+    duplicateOf: view.duplicateOf,
+    appealWindowEndsAt: view.appealWindowEndsAt,
+  }
+}
+
+// ---- Lists ----
+
+const caseList = {
+  resource: 'cases',
+  sortable: [
+    'id',
+    'openedAt',
+    'updatedAt',
+    'resolveDueAt',
+    'priority',
+    'status',
+    'stage',
+    'slaState',
+    'areaCode',
+    'category',
+    'escalationLevel',
+  ],
+  defaultSort: { field: 'openedAt', order: 'DESC' },
+  filters: {
+    id: oneOrMany(z.string().max(64)),
+    status: oneOrMany(z.enum(['open', 'closed'])),
+    stage: oneOrMany(z.string().regex(/^[a-z_]{1,40}$/)),
+    kind: oneOrMany(z.enum(['grievance', 'reverification', 'referral', 'appeal'])),
+    /** The area and every area below it. */
+    areaCode: z.string().regex(/^[A-Za-z0-9-]{1,40}$/),
+    category: oneOrMany(z.enum(categoryCodes)),
+    priority: oneOrMany(z.enum(['low', 'normal', 'high', 'urgent'])),
+    slaState: oneOrMany(z.enum(['on_track', 'at_risk', 'breached', 'paused', 'met'])),
+    sensitive: z.boolean(),
+    /** Case id or public reference, by prefix. */
+    q: z.string().min(1).max(64),
+  },
+} satisfies ListSpec<z.ZodRawShape>
+
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
+const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+
+const priorityRank = sql<number>`case cases.priority when 'urgent' then 3 when 'high' then 2 when 'normal' then 1 else 0 end`
+
+// ---- Routes ----
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['cases'],
+  summary: 'Cases the user may see (react-admin list conventions)',
+  request: { query: listQuerySchema },
+  responses: {
+    200: {
+      description: 'A page of cases; `Content-Range: cases <first>-<last>/<total>`',
+      content: { 'application/json': { schema: z.array(CaseSchema) } },
+    },
+    ...errors(400, 401),
+  },
+})
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['cases'],
+  summary: 'A case: its row, its live state from the workflow and its timeline',
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description: 'The case',
+      content: { 'application/json': { schema: CaseDetailSchema } },
+    },
+    ...errors(401, 404),
+  },
+})
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  tags: ['cases'],
+  summary: "A case's audit trail, in order",
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description: 'Events ordered by sequence',
+      content: { 'application/json': { schema: z.array(EventSchema) } },
+    },
+    ...errors(401, 404),
+  },
+})
+
+function command<B extends z.ZodType>(path: string, summary: string, body: B) {
+  return createRoute({
+    method: 'post',
+    path: `/{id}/${path}`,
+    tags: ['cases'],
+    summary,
+    request: {
+      params: IdParam,
+      headers: IdempotencyHeader,
+      body: { required: true, content: { 'application/json': { schema: body } } },
+    },
+    responses: {
+      200: {
+        description: 'Accepted by the workflow and projected',
+        content: { 'application/json': { schema: CommandResultSchema } },
+      },
+      ...errors(400, 401, 403, 404, 409, 422, 503),
+    },
+  })
+}
+
+const reason = z.string().trim().min(3).max(500)
+const pauseRoute = command(
+  'pause-sla',
+  'Pause the SLA clock (waiting for the complainant, a partner…)',
+  z.object({
+    reason: z.enum(['waiting_complainant', 'waiting_partner', 'access_impossible', 'other']),
+  }),
+)
+const resumeRoute = command('resume-sla', 'Resume the SLA clock', z.object({}))
+const extendRoute = command(
+  'extend-sla',
+  "Extend the resolve deadline (a supervisor's grant), in working milliseconds",
+  z.object({
+    byMs: z
+      .number()
+      .int()
+      .positive()
+      .max(365 * 24 * 3600_000),
+    reason,
+  }),
+)
+const withdrawRoute = command('withdraw', 'The complainant withdraws', z.object({ reason }))
+const duplicateRoute = command(
+  'duplicate',
+  'Close as a duplicate of another case',
+  z.object({ duplicateOf: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) }),
+)
+const satisfactionRoute = command(
+  'satisfaction',
+  "Record the complainant's satisfaction",
+  z.object({
+    satisfaction: z.enum(['satisfied', 'partly_satisfied', 'not_satisfied', 'not_reached']),
+  }),
+)
+const reopenRoute = command('reopen', 'Reopen a closed case (a supervisor)', z.object({ reason }))
+
+/**
+ * Cases (DESIGN §5, §6): lists and details scoped in SQL by role × area × sensitivity, where a
+ * case out of scope answers exactly like a missing one and every sensitive read or denied access
+ * is audited; commands go to the case's workflow as Updates with an `Actor` built from the
+ * signed-in user, and answer once accepted and projected. Writes honour `Idempotency-Key`.
+ */
+export function casesRoutes(deps: CasesDeps) {
+  const { db, temporal } = deps
+  const handle = (caseId: string) => temporal.workflow.getHandle(caseWorkflowId(caseId))
+
+  /** Runs a command on a visible case, then answers with the refreshed row and its result. */
+  const run = async (
+    user: AuthUser,
+    caseId: string,
+    exec: (actor: Actor, row: Selectable<CasesTable>) => Promise<unknown>,
+  ) => {
+    const { row, actor } = await loadVisibleCase(db, user, caseId)
+    const result = await temporalCall(() => exec(actor, row))
+    await settle(db, temporal, caseId)
+    const fresh = await db
+      .selectFrom('cases')
+      .selectAll()
+      .where('id', '=', caseId)
+      .executeTakeFirstOrThrow()
+    return { case: caseDto(fresh), result: result ?? null }
+  }
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  app.on('POST', '/:id/*', idempotency({ db }))
+
+  return app
+    .openapi(listRoute, async (c) => {
+      const user = c.get('user')
+      const { sort, offset, limit, filter } = parseListQuery(caseList, c.req.query())
+      let query = visibleCases(db, user)
+      if (filter.id !== undefined) query = query.where('cases.id', 'in', asArray(filter.id))
+      if (filter.status !== undefined)
+        query = query.where('cases.status', 'in', asArray(filter.status))
+      if (filter.stage !== undefined)
+        query = query.where('cases.stage', 'in', asArray(filter.stage))
+      if (filter.kind !== undefined) query = query.where('cases.kind', 'in', asArray(filter.kind))
+      if (filter.category !== undefined)
+        query = query.where('cases.category', 'in', asArray(filter.category))
+      if (filter.priority !== undefined)
+        query = query.where('cases.priority', 'in', asArray(filter.priority))
+      if (filter.slaState !== undefined)
+        query = query.where('cases.slaState', 'in', asArray(filter.slaState))
+      if (filter.sensitive !== undefined)
+        query = query.where('cases.sensitive', '=', filter.sensitive)
+      if (filter.areaCode !== undefined)
+        query = query.where('cases.areaCode', 'in', areasWithin(db, [filter.areaCode]))
+      if (filter.q !== undefined) {
+        const pattern = likePrefix(filter.q)
+        query = query.where((eb) =>
+          eb.or([eb('cases.id', 'like', pattern), eb('cases.reference', 'like', pattern)]),
+        )
+      }
+      const { total } = await query
+        .select((eb) => eb.fn.countAll<string>().as('total'))
+        .executeTakeFirstOrThrow()
+      const direction = sort.order === 'ASC' ? 'asc' : 'desc'
+      // sort.field is one of caseList.sortable (checked by parseListQuery): a safe column name.
+      const rows = await query
+        .selectAll('cases')
+        .orderBy(sort.field === 'priority' ? priorityRank : sql.ref(`cases.${sort.field}`), (ob) =>
+          direction === 'asc' ? ob.asc().nullsLast() : ob.desc().nullsLast(),
+        )
+        .orderBy('cases.id')
+        .offset(offset)
+        .limit(limit)
+        .execute()
+      // Sensitive cases seen in a list are audited too: the list shows their codes.
+      await audit(
+        db,
+        rows
+          .filter((r) => r.sensitive)
+          .map((r) => ({ userId: user.id, action: 'list' as const, caseId: r.id })),
+      )
+      setContentRange(c, 'cases', offset, rows.length, Number(total))
+      return c.json(rows.map(caseDto), 200)
+    })
+    .openapi(getRoute, async (c) => {
+      const user = c.get('user')
+      const { row, actor } = await loadVisibleCase(db, user, c.req.valid('param').id)
+      if (row.sensitive) {
+        await audit(db, [{ userId: user.id, action: 'read', caseId: row.id, role: actor.role }])
+      }
+      let live: z.infer<typeof LiveSchema> | null = null
+      if (row.kind === 'grievance') {
+        try {
+          // A workflow that cannot answer quickly (no worker, still opening) falls back to the row.
+          live = liveView(
+            await temporal.connection.withDeadline(Date.now() + 3_000, () =>
+              handle(row.id).query(grievanceViewQuery),
+            ),
+          )
+        } catch {
+          live = null
+        }
+      }
+      return c.json({ ...caseDto(row), live, timeline: await timeline(db, row.id) }, 200)
+    })
+    .openapi(eventsRoute, async (c) => {
+      const user = c.get('user')
+      const { row, actor } = await loadVisibleCase(db, user, c.req.valid('param').id)
+      if (row.sensitive) {
+        await audit(db, [{ userId: user.id, action: 'read', caseId: row.id, role: actor.role }])
+      }
+      const events = await timeline(db, row.id)
+      setContentRange(c, 'events', 0, events.length, events.length)
+      return c.json(events, 200)
+    })
+    .openapi(pauseRoute, async (c) => {
+      const body = c.req.valid('json')
+      const out = await run(c.get('user'), c.req.valid('param').id, (actor) =>
+        handle(c.req.valid('param').id).executeUpdate(pauseSlaUpdate, {
+          args: [{ reason: body.reason, actor }],
+        }),
+      )
+      return c.json(out, 200)
+    })
+    .openapi(resumeRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const out = await run(c.get('user'), id, (actor) =>
+        handle(id).executeUpdate(resumeSlaUpdate, { args: [{ actor }] }),
+      )
+      return c.json(out, 200)
+    })
+    .openapi(extendRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const body = c.req.valid('json')
+      const out = await run(c.get('user'), id, (actor) =>
+        handle(id).executeUpdate(extendSlaUpdate, {
+          args: [{ byMs: body.byMs, reason: body.reason, actor }],
+        }),
+      )
+      return c.json(out, 200)
+    })
+    .openapi(withdrawRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const body = c.req.valid('json')
+      const out = await run(c.get('user'), id, (actor) =>
+        handle(id).executeUpdate(withdrawUpdate, { args: [{ actor, reason: body.reason }] }),
+      )
+      return c.json(out, 200)
+    })
+    .openapi(duplicateRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const user = c.get('user')
+      const { duplicateOf } = c.req.valid('json')
+      const out = await run(user, id, async (actor) => {
+        // The original must be a case this user may see: linking is no way to probe for ids.
+        const original = await visibleCases(db, user)
+          .select('cases.id')
+          .where('cases.id', '=', duplicateOf)
+          .executeTakeFirst()
+        if (!original || duplicateOf === id) {
+          throw new ApiError(422, 'INVALID_COMMAND', 'duplicateOf must be another case', [
+            { field: 'duplicateOf', message: 'no such case' },
+          ])
+        }
+        return handle(id).executeUpdate(markDuplicateUpdate, { args: [{ actor, duplicateOf }] })
+      })
+      return c.json(out, 200)
+    })
+    .openapi(satisfactionRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const { satisfaction } = c.req.valid('json')
+      const out = await run(c.get('user'), id, (actor) =>
+        handle(id).executeUpdate(recordSatisfactionUpdate, { args: [{ actor, satisfaction }] }),
+      )
+      return c.json(out, 200)
+    })
+    .openapi(reopenRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const body = c.req.valid('json')
+      const out = await run(c.get('user'), id, (actor) =>
+        reopenCase(temporal, { caseId: id, taskQueue: deps.taskQueue, actor, reason: body.reason }),
+      )
+      return c.json(out, 200)
+    })
+}
+
+async function timeline(db: Db, caseId: string) {
+  const rows = await apiDb(db)
+    .selectFrom('caseEvents')
+    .select(['id', 'seq', 'type', 'actorId', 'actorRole', 'occurredAt', 'before', 'after', 'data'])
+    .where('caseId', '=', caseId)
+    .orderBy('seq')
+    .execute()
+  return rows.map((e) => {
+    const data = e.data as { clock?: unknown } | null
+    return {
+      id: String(e.id),
+      seq: e.seq,
+      type: e.type,
+      actorId: e.actorId,
+      actorRole: e.actorRole,
+      occurredAt: new Date(e.occurredAt).toISOString(),
+      before: e.before ?? null,
+      after: e.after ?? null,
+      ...(data?.clock ? { clock: data.clock } : {}),
+    }
+  })
+}

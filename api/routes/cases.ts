@@ -21,6 +21,7 @@ import type { AppEnv, AuthUser } from '../auth/types'
 import { reopenCase } from '../commands/reopen'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
+import { registerGrievance } from './public'
 import {
   listQuerySchema,
   oneOrMany,
@@ -440,6 +441,54 @@ const satisfactionRoute = command(
 )
 const reopenRoute = command('reopen', 'Reopen a closed case (a supervisor)', z.object({ reason }))
 
+const IntakeSchema = z
+  .object({
+    communeCode: z.string().regex(/^ML(-[A-Z0-9-]+)?$/),
+    channel: z.enum(['hotline', 'sms', 'in_person', 'community_committee', 'email']),
+    category: z.enum(categoryCodes).optional(),
+    priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+    narrative: z.string().trim().min(10).max(5000),
+    anonymous: z.boolean().default(false),
+    contact: z
+      .object({
+        email: z.email().max(254).optional(),
+        phone: z
+          .string()
+          .regex(/^\+?[0-9 ]{8,20}$/)
+          .optional(),
+      })
+      .optional(),
+    locale: z.enum(['fr', 'en']).default('fr'),
+  })
+  .openapi('StaffIntake')
+
+const intakeRoute = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['cases'],
+  summary: 'Register a grievance received by hotline, SMS, in person, committee or email',
+  request: {
+    headers: IdempotencyHeader,
+    body: { required: true, content: { 'application/json': { schema: IntakeSchema } } },
+  },
+  responses: {
+    201: {
+      description: 'Registered: the reference and PIN to give the complainant (shown once)',
+      content: {
+        'application/json': {
+          schema: z.object({
+            id: z.string(),
+            caseId: z.string(),
+            reference: z.string(),
+            pin: z.string(),
+          }),
+        },
+      },
+    },
+    ...errors(400, 401, 403, 409, 422, 503),
+  },
+})
+
 /**
  * Cases (DESIGN §5, §6): lists and details scoped in SQL by role × area × sensitivity, where a
  * case out of scope answers exactly like a missing one and every sensitive read or denied access
@@ -469,8 +518,25 @@ export function casesRoutes(deps: CasesDeps) {
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   app.on('POST', '/:id/*', idempotency({ db }))
+  app.on('POST', '/', idempotency({ db }))
 
   return app
+    .openapi(intakeRoute, async (c) => {
+      const user = c.get('user')
+      const body = c.req.valid('json')
+      // Staff register cases in the communes they cover, as case workers or supervisors.
+      const actor = await actorFor(db, user, body.communeCode)
+      if (!actor || (actor.role !== 'case_worker' && actor.role !== 'supervisor')) {
+        throw new ApiError(403, 'NOT_ALLOWED', 'You do not register cases in this commune')
+      }
+      const receipt = await temporalCall(() =>
+        registerGrievance(
+          { db, temporal, taskQueue: deps.taskQueue },
+          { ...body, openedBy: actor },
+        ),
+      )
+      return c.json({ id: receipt.caseId, ...receipt }, 201)
+    })
     .openapi(listRoute, async (c) => {
       const user = c.get('user')
       const { sort, offset, limit, filter } = parseListQuery(caseList, c.req.query())

@@ -108,6 +108,76 @@ const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'
 const code = (length: number) =>
   Array.from(randomBytes(length), (b) => ALPHABET[b % ALPHABET.length]).join('')
 
+export interface GrievanceIntake {
+  communeCode: string
+  channel: NonNullable<OpenCaseInput['channel']>
+  category?: OpenCaseInput['category']
+  priority?: OpenCaseInput['priority']
+  narrative: string
+  anonymous: boolean
+  contact?: { email?: string; phone?: string }
+  locale: 'fr' | 'en'
+  openedBy: OpenCaseInput['openedBy']
+}
+
+/**
+ * Registers a grievance from any channel: a public reference and a 6-digit PIN (stored only as
+ * an argon2id hash, returned once), then the case's workflow. An anonymous complainant leaves no
+ * contact behind. Shared by the public form and the staff intake (hotline, in person).
+ */
+export async function registerGrievance(
+  deps: { db: Db; temporal: Client; taskQueue: string },
+  intake: GrievanceIntake,
+): Promise<{ caseId: string; reference: string; pin: string }> {
+  const commune = await deps.db
+    .selectFrom('adminAreas')
+    .select('code')
+    .where('code', '=', intake.communeCode)
+    .where('level', '=', 'commune')
+    .executeTakeFirst()
+  if (!commune) {
+    throw new ApiError(400, 'VALIDATION_FAILED', 'Unknown commune', [
+      { path: 'communeCode', message: 'unknown commune' },
+    ])
+  }
+  const year = new Date().getUTCFullYear()
+  const reference = `PL-${year}-${code(6)}`
+  const caseId = `G-${year}-${code(10)}`
+  const pin = String(randomInt(0, 1_000_000)).padStart(6, '0')
+  await deps.db
+    .withTables<{ caseTracking: TrackingTable }>()
+    .insertInto('caseTracking')
+    .values({
+      reference,
+      caseId,
+      pinHash: await hash(pin, { algorithm: ARGON2ID }),
+      locale: intake.locale,
+    })
+    .execute()
+  const anonymous = intake.anonymous || !intake.contact
+  const input: OpenCaseInput = {
+    caseId,
+    reference,
+    kind: 'grievance',
+    areaCode: commune.code,
+    category: intake.category,
+    channel: intake.channel,
+    priority: intake.priority ?? 'normal',
+    sensitive: false,
+    openedBy: intake.openedBy,
+    narrative: intake.narrative,
+    anonymous,
+    // An anonymous complainant leaves no contact behind.
+    contact: anonymous ? undefined : { ...intake.contact, locale: intake.locale },
+  }
+  await deps.temporal.workflow.start('grievanceWorkflow', {
+    workflowId: caseWorkflowId(caseId),
+    taskQueue: deps.taskQueue,
+    args: [input],
+  })
+  return { caseId, reference, pin }
+}
+
 /**
  * A small in-memory limiter per client address, for the public routes: the address is used only
  * for counting in this process and is never stored or logged (anonymous complainants leave no
@@ -192,50 +262,10 @@ export function publicRoutes(deps: {
     .openapi(submit, async (c) => {
       submitLimit(c)
       const body = c.req.valid('json')
-      const commune = await deps.db
-        .selectFrom('adminAreas')
-        .select('code')
-        .where('code', '=', body.communeCode)
-        .where('level', '=', 'commune')
-        .executeTakeFirst()
-      if (!commune) {
-        throw new ApiError(400, 'VALIDATION_FAILED', 'Unknown commune', [
-          { path: 'communeCode', message: 'unknown commune' },
-        ])
-      }
-      const year = new Date().getUTCFullYear()
-      const reference = `PL-${year}-${code(6)}`
-      const caseId = `G-${year}-${code(10)}`
-      const pin = String(randomInt(0, 1_000_000)).padStart(6, '0')
-      await tracking()
-        .insertInto('caseTracking')
-        .values({
-          reference,
-          caseId,
-          pinHash: await hash(pin, { algorithm: ARGON2ID }),
-          locale: body.locale,
-        })
-        .execute()
-      const anonymous = body.anonymous || !body.contact
-      const input: OpenCaseInput = {
-        caseId,
-        reference,
-        kind: 'grievance',
-        areaCode: commune.code,
-        category: body.category,
+      const { reference, pin } = await registerGrievance(deps, {
+        ...body,
         channel: 'web',
-        priority: 'normal',
-        sensitive: false,
         openedBy: { userId: null, role: 'public' },
-        narrative: body.narrative,
-        anonymous,
-        // An anonymous complainant leaves no contact behind.
-        contact: anonymous ? undefined : { ...body.contact, locale: body.locale },
-      }
-      await deps.temporal.workflow.start('grievanceWorkflow', {
-        workflowId: caseWorkflowId(caseId),
-        taskQueue: deps.taskQueue,
-        args: [input],
       })
       return c.json({ reference, pin, message: text.received[body.locale] }, 201)
     })

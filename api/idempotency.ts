@@ -69,7 +69,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
         400,
         'INVALID_IDEMPOTENCY_KEY',
         'Idempotency-Key: 1 to 255 visible ASCII',
-        [{ field: 'Idempotency-Key', message: 'expected 1 to 255 visible ASCII characters' }],
+        [{ path: 'Idempotency-Key', message: 'expected 1 to 255 visible ASCII characters' }],
       )
     }
     const userId = c.get('user').id

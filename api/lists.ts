@@ -44,21 +44,21 @@ export const listQuerySchema = z.object({
     .openapi({ description: 'JSON object of whitelisted fields', example: '{"status":"open"}' }),
 })
 
-type Issue = { field: string; message: string }
+type Issue = { path: string; message: string }
 
 function json(name: string, raw: string | undefined, issues: Issue[]): unknown {
   if (raw === undefined || raw === '') return undefined
   try {
     return JSON.parse(raw)
   } catch {
-    issues.push({ field: name, message: 'not valid JSON' })
+    issues.push({ path: name, message: 'not valid JSON' })
     return undefined
   }
 }
 
 const zodIssues = (name: string, error: z.ZodError): Issue[] =>
   error.issues.map((i) => ({
-    field: [name, ...i.path.map(String)].join('.'),
+    path: [name, ...i.path.map(String)].join('.'),
     message: i.message,
   }))
 
@@ -145,7 +145,7 @@ export function validationHook(
 ): void {
   if (result.success) return
   const details = result.error.issues.map((i) => ({
-    field: i.path.map(String).join('.') || result.target,
+    path: i.path.map(String).join('.') || result.target,
     message: i.message,
   }))
   if (result.target === 'json') {

@@ -664,7 +664,7 @@ export function casesRoutes(deps: CasesDeps) {
           .executeTakeFirst()
         if (!original || duplicateOf === id) {
           throw new ApiError(422, 'INVALID_COMMAND', 'duplicateOf must be another case', [
-            { field: 'duplicateOf', message: 'no such case' },
+            { path: 'duplicateOf', message: 'no such case' },
           ])
         }
         return handle(id).executeUpdate(markDuplicateUpdate, { args: [{ actor, duplicateOf }] })

@@ -385,7 +385,7 @@ async function assertCanHold(
   if (!ok) {
     throw new ApiError(422, 'INVALID_COMMAND', 'This person cannot hold this task', [
       {
-        field: 'assigneeId',
+        path: 'assigneeId',
         message: 'an active user with the task’s role in its area (and clearance if sensitive)',
       },
     ])

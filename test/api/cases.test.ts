@@ -294,15 +294,15 @@ describe('case lists (react-admin conventions)', () => {
       const res = await list('gestionnaire', params)
       expect(res.status, JSON.stringify(params)).toBe(400)
       const body = (await res.json()) as {
-        error: { code: string; details: { field: string }[] }
+        error: { code: string; details: { path: string }[] }
       }
       expect(body.error.code).toBe('INVALID_QUERY')
-      expect(body.error.details.map((d) => d.field).join(' ')).toContain(field)
+      expect(body.error.details.map((d) => d.path).join(' ')).toContain(field)
     }
     const notJson = await get('/api/cases?filter=%7Bstatus', 'gestionnaire')
     expect(notJson.status).toBe(400)
     expect(await notJson.json()).toMatchObject({
-      error: { code: 'INVALID_QUERY', details: [{ field: 'filter', message: 'not valid JSON' }] },
+      error: { code: 'INVALID_QUERY', details: [{ path: 'filter', message: 'not valid JSON' }] },
     })
   })
 })
@@ -369,7 +369,7 @@ describe('case commands', () => {
     const invalid = await post('/api/cases/G-kati/pause-sla', 'agent.kati.1', { reason: 'bored' })
     expect(invalid.status).toBe(422)
     expect(await invalid.json()).toMatchObject({
-      error: { code: 'INVALID_COMMAND', details: [{ field: 'reason' }] },
+      error: { code: 'INVALID_COMMAND', details: [{ path: 'reason' }] },
     })
 
     // A body that is not declared JSON is not a way around validation.

@@ -142,7 +142,7 @@ describe('task inboxes', () => {
     const bad = await get('/api/tasks?filter={"mine":"yes"}', assignee)
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({
-      error: { code: 'INVALID_QUERY', details: [{ field: 'filter.mine' }] },
+      error: { code: 'INVALID_QUERY', details: [{ path: 'filter.mine' }] },
     })
   })
 })
@@ -213,7 +213,7 @@ describe('task commands', () => {
     )
     expect(outsider.status).toBe(422)
     expect(await outsider.json()).toMatchObject({
-      error: { code: 'INVALID_COMMAND', details: [{ field: 'assigneeId' }] },
+      error: { code: 'INVALID_COMMAND', details: [{ path: 'assigneeId' }] },
     })
 
     const reassigned = await post(

@@ -1,0 +1,196 @@
+import type { Client } from '@temporalio/client'
+import fc from 'fast-check'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../../activities/infra/logger'
+import { createApp } from '../../api/app'
+import { createApiToken } from '../../api/auth/sessions'
+import { caseWorkflowId, grievanceViewQuery } from '../../workflows/messages'
+import { testCodec } from '../helpers/codec'
+import { createTestDatabase, type TestDatabase } from '../helpers/db'
+import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
+import {
+  connectTestClient,
+  eventually,
+  startTestWorker,
+  type RunningWorker,
+} from '../helpers/temporal'
+
+/**
+ * Property-based: malformed bodies, parameters and headers thrown at every write endpoint of the
+ * OpenAPI document (by a supervisor whose scope covers the case, so that validation is what is
+ * tested) always get a 4xx in the one error shape, never a 500, and never change any state.
+ */
+let tdb: TestDatabase
+let client: Client
+let worker: RunningWorker
+let app: ReturnType<typeof createApp>
+let token: string
+let caseId: string
+let taskId: string
+
+beforeAll(async () => {
+  tdb = await createTestDatabase()
+  await seedForCases(tdb.db)
+  client = await connectTestClient()
+  worker = await startTestWorker(tdb.db)
+  app = createApp({
+    db: tdb.db,
+    temporal: client,
+    log: createLogger('silent', false),
+    codec: testCodec,
+    taskQueue: worker.taskQueue,
+  })
+  token = (
+    await createApiToken(tdb.db, {
+      name: 'fuzz',
+      userId: await userId(tdb.db, 'superviseur.cercle.kati'),
+    })
+  ).token
+  const input = grievanceInput()
+  caseId = input.caseId
+  const handle = await client.workflow.start('grievanceWorkflow', {
+    workflowId: caseWorkflowId(caseId),
+    taskQueue: worker.taskQueue,
+    args: [input],
+  })
+  taskId = await eventually(async () => {
+    const view = await handle.query(grievanceViewQuery).catch(() => undefined)
+    const task = view?.tasks[0]
+    if (!task) return undefined
+    const row = await tdb.db
+      .selectFrom('tasks')
+      .select('id')
+      .where('id', '=', task.id)
+      .executeTakeFirst()
+    return row?.id
+  })
+}, 60_000)
+afterAll(async () => {
+  await worker?.stop()
+  await client?.connection.close()
+  await tdb?.drop()
+})
+
+/** Everything a write could change. */
+const state = async () => {
+  const { rows } = await sql<Record<string, number>>`
+    select (select count(*) from cases)::int as cases,
+           (select count(*) from case_events)::int as events,
+           (select count(*) from tasks)::int as tasks,
+           (select count(*) from notification_outbox)::int as outbox,
+           (select count(*) from case_tracking)::int as tracking,
+           (select count(*) from users)::int as users,
+           (select string_agg(status || assignee_id::text, ',' order by id) from tasks) as task_state,
+           (select string_agg(stage || status || sla_state, ',' order by id) from cases) as case_state`.execute(
+    tdb.db,
+  )
+  return rows[0]
+}
+
+/** JSON that no endpoint accepts: wrong top-level types, or objects whose every field is junk. */
+const junkValue = fc.oneof(
+  fc.constant(null),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.string({ maxLength: 3 }),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.constant('x'.repeat(6000)),
+)
+const malformedBody = (fields: string[]) =>
+  fc.oneof(
+    junkValue.map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 40 }).map((s) => `{${s}`),
+    fc.constant(''),
+    fields.length
+      ? fc
+          .tuple(...fields.map(() => junkValue))
+          .map((values) => JSON.stringify(Object.fromEntries(fields.map((f, i) => [f, values[i]]))))
+      : junkValue.map((v) => JSON.stringify(v)),
+  )
+const weirdHeaders = fc.record(
+  {
+    'content-type': fc.constantFrom('application/json', 'text/plain', 'application/xml', ''),
+    'idempotency-key': fc.oneof(fc.string({ maxLength: 8 }), fc.constant('k'.repeat(300))),
+    'x-csrf-token': fc.string({ maxLength: 10 }),
+  },
+  { requiredKeys: ['content-type'] },
+)
+
+describe('malformed writes', () => {
+  it('get a 4xx with the error shape at every write endpoint, never a 500, never a change', async () => {
+    const doc = (await (await app.request('/api/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content?: Record<
+                string,
+                { schema?: { properties?: Record<string, unknown>; $ref?: string } }
+              >
+            }
+          }
+        >
+      >
+      components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> }
+    }
+    const writes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method))
+        .map(([method, op]) => {
+          const schema = op.requestBody?.content?.['application/json']?.schema
+          const resolved = schema?.$ref
+            ? doc.components?.schemas?.[schema.$ref.split('/').pop()!]
+            : schema
+          return {
+            method: method.toUpperCase(),
+            path,
+            fields: Object.keys(resolved?.properties ?? {}),
+          }
+        })
+        // Sign-out ignores any body: there is nothing to malform.
+        .filter((w) => w.path !== '/auth/sign-out'),
+    )
+    expect(writes.length).toBeGreaterThan(15)
+    const before = await state()
+    const failures: string[] = []
+    for (const { method, path, fields } of writes) {
+      await fc
+        .assert(
+          fc.asyncProperty(
+            malformedBody(fields),
+            weirdHeaders,
+            fc.constantFrom(caseId, taskId, 'G-NOPE', '%00', 'a'.repeat(300)),
+            async (body, headers, id) => {
+              const url = `/api${path.replace(/\{[^}]+\}/g, (p) => (p === '{id}' && path.startsWith('/tasks') && id === caseId ? taskId : encodeURIComponent(id)))}`
+              const response = await app.request(url, {
+                method,
+                body,
+                headers: { ...headers, authorization: `Bearer ${token}` },
+              })
+              const text = await response.text()
+              let code: string | undefined
+              try {
+                code = (JSON.parse(text) as { error?: { code?: string } }).error?.code
+              } catch {
+                code = undefined
+              }
+              const ok = response.status >= 400 && response.status < 500 && typeof code === 'string'
+              if (!ok)
+                failures.push(
+                  `${method} ${url} ${body.slice(0, 60)} → ${response.status} ${text.slice(0, 120)}`,
+                )
+              return ok
+            },
+          ),
+          { numRuns: 25, seed: 20261129 },
+        )
+        .catch(() => undefined)
+    }
+    expect(failures).toEqual([])
+    expect(await state()).toEqual(before)
+  }, 120_000)
+})

@@ -23,12 +23,23 @@ export interface ApiTables {
     userId: string
     caseId: string | null
     taskId: string | null
-    action: 'read' | 'list' | 'denied' | 'not_found'
+    action: 'read' | 'list' | 'denied' | 'not_found' | 'export' | 'break_glass'
     role: string | null
     at: Generated<Date>
   }
 }
-export type ApiDatabase = Omit<Database, 'adminAreas'> & ApiTables
+/** Added by migration 2026_11_29_000900: time-limited, justified access outside one's scope. */
+export interface BreakGlassTables {
+  breakGlassGrants: {
+    id: Generated<string>
+    userId: string
+    caseId: string
+    reason: string
+    grantedAt: Generated<Date>
+    expiresAt: Date
+  }
+}
+export type ApiDatabase = Omit<Database, 'adminAreas'> & ApiTables & BreakGlassTables
 export type ApiDb = Kysely<ApiDatabase>
 
 /** The database with the API's tables and columns typed. */
@@ -66,8 +77,17 @@ type CaseScope = ExpressionBuilder<ApiDatabase, 'cases'>
 export function caseVisible(user: AuthUser) {
   const areas = caseAreas(user)
   return (eb: CaseScope) => {
+    // A justified break-glass access, still running, opens that one case (audited, reported).
+    const brokenGlass = eb.exists(
+      eb
+        .selectFrom('breakGlassGrants as g')
+        .whereRef('g.caseId', '=', 'cases.id')
+        .where('g.userId', '=', user.id)
+        .where('g.expiresAt', '>', sql<Date>`now()`)
+        .select(sql`1`.as('one')),
+    )
     // Default deny: no role in any area, nothing to see.
-    if (areas.length === 0) return sql<SqlBool>`false`
+    if (areas.length === 0) return brokenGlass
     const inScope = eb(
       'cases.areaCode',
       'in',
@@ -79,7 +99,8 @@ export function caseVisible(user: AuthUser) {
         .select('d.code'),
     )
     // Sensitive cases: designated focal points only; everyone else is answered as if it did not exist.
-    return user.clearance ? inScope : eb.and([inScope, eb('cases.sensitive', '=', false)])
+    const normal = user.clearance ? inScope : eb.and([inScope, eb('cases.sensitive', '=', false)])
+    return eb.or([normal, brokenGlass])
   }
 }
 

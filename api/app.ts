@@ -85,6 +85,17 @@ export function createApp(deps: AppDeps) {
   return (
     new Hono()
       .use(secureHeaders())
+      // A control character (an encoded NUL, tab, newline…) in the path or query is never a
+      // real request: refused up front, before an id carrying it reaches SQL (PostgreSQL text
+      // cannot hold NUL, which answered a 500 for `/api/cases/<id>%00`).
+      .use(async (c, next) => {
+        const query = c.req.url.slice(c.req.url.indexOf('?') + 1 || c.req.url.length)
+        const control = [...c.req.path].some((ch) => ch < ' ' || ch === '\x7f')
+        if (control || /%(?:[01][0-9a-f]|7f)/i.test(query)) {
+          throw new ApiError(400, 'INVALID_PATH', 'Control characters are not allowed in a URL')
+        }
+        await next()
+      })
       // The console is served from this origin; another origin (a console on its own host) must be
       // listed to call the API from a browser, and may then read Content-Range.
       .use(

@@ -49,7 +49,13 @@ type Issue = { path: string; message: string }
 function json(name: string, raw: string | undefined, issues: Issue[]): unknown {
   if (raw === undefined || raw === '') return undefined
   try {
-    return JSON.parse(raw)
+    const value: unknown = JSON.parse(raw)
+    // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
+    if (JSON.stringify(value).includes('\\u0000')) {
+      issues.push({ path: name, message: 'contains a NUL character' })
+      return undefined
+    }
+    return value
   } catch {
     issues.push({ path: name, message: 'not valid JSON' })
     return undefined

@@ -6,6 +6,8 @@ import * as m20261129000400 from './2026_11_29_000400_add_outbox_sending'
 import * as m20261129000500 from './2026_11_29_000500_create_auth_tables'
 import * as m20261129000600 from './2026_11_29_000600_add_area_paths_and_idempotency'
 import * as m20261129000700 from './2026_11_29_000700_create_case_tracking'
+import * as m20261129000800 from './2026_11_29_000800_add_export_permission'
+import * as m20261129000900 from './2026_11_29_000900_create_break_glass'
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_000500_create_auth_tables': m20261129000500,
   '2026_11_29_000600_add_area_paths_and_idempotency': m20261129000600,
   '2026_11_29_000700_create_case_tracking': m20261129000700,
+  '2026_11_29_000800_add_export_permission': m20261129000800,
+  '2026_11_29_000900_create_break_glass': m20261129000900,
 }

@@ -65,6 +65,22 @@ const CALLERS: Record<string, { username?: string; sees: Sees }> = {
 }
 type Caller = keyof typeof CALLERS
 
+/**
+ * Who may register a case received by hotline, in person… (`POST /cases`) in the target's
+ * commune: case workers and supervisors covering it, whatever its sensitivity (receiving a
+ * report is not reading one). Anyone else signed in is refused with 403 NOT_ALLOWED.
+ */
+const REGISTERS: Record<Caller, Record<Target, boolean> | null> = {
+  anonymous: null,
+  case_worker: { in_area: true, out_of_area: false, sensitive: true },
+  supervisor: { in_area: true, out_of_area: false, sensitive: true },
+  focal_point: { in_area: true, out_of_area: false, sensitive: true },
+  programme_manager: NOTHING,
+  administrator: NOTHING,
+  partner: NOTHING,
+  no_role: NOTHING,
+}
+
 /** "Authorized, then judged on its merits": the workflow's business answers to a write. */
 const MERITS_403 = ['NOT_ALLOWED', 'FOUR_EYES']
 const judgedOnMerits = (status: number, code: string | undefined) =>
@@ -79,12 +95,20 @@ const CLOSING = ['/cases/{id}/duplicate', '/cases/{id}/withdraw', '/cases/{id}/r
 interface Fixture {
   caseId: string
   taskId: string
+  areaCode: string
   sensitive: boolean
   category: string
 }
 
 /** A syntactically valid body per write, so that a 422 is never a schema error in disguise. */
 const BODIES: Record<string, (f: Fixture) => unknown> = {
+  'POST /cases': (f) => ({
+    communeCode: f.areaCode,
+    channel: 'hotline',
+    category: f.category,
+    narrative: 'Reçu par la ligne verte : paiement non reçu',
+    anonymous: true,
+  }),
   'POST /cases/{id}/pause-sla': () => ({ reason: 'waiting_complainant' }),
   'POST /cases/{id}/resume-sla': () => ({}),
   'POST /cases/{id}/extend-sla': () => ({ byMs: 3_600_000, reason: 'terrain inaccessible' }),
@@ -111,6 +135,7 @@ const LIST_FILTERS: Record<string, (f: Fixture) => Record<string, string>> = {
 const MISSING: Fixture = {
   caseId: 'AM-missing',
   taskId: 'AM-missing-T1',
+  areaCode: 'ML-2-KATI-KATI',
   sensitive: false,
   category: 'payment_not_received',
 }
@@ -211,7 +236,6 @@ beforeAll(async () => {
         .selectFrom('tasks')
         .select(['id', 'caseId'])
         .where('kind', '=', 'triage')
-        .where('status', '=', 'open')
         .execute()
       return rows.length === inputs.length ? rows : undefined
     },
@@ -225,6 +249,7 @@ beforeAll(async () => {
         fixtures.set(`${caller}/${target}`, {
           caseId: input.caseId,
           taskId: task.id,
+          areaCode: input.areaCode,
           sensitive: input.sensitive,
           category: input.category!,
         })
@@ -244,7 +269,8 @@ interface Operation {
   method: string
   /** As documented, relative to /api: `/cases/{id}/pause-sla`. */
   path: string
-  kind: 'list' | 'item'
+  /** A read of a collection, a write to a collection (create), or an operation on one id. */
+  kind: 'list' | 'create' | 'item'
   name: string
 }
 
@@ -257,7 +283,11 @@ async function documentedOperations(): Promise<Operation[]> {
       Object.keys(methods).map((m) => ({
         method: m.toUpperCase(),
         path,
-        kind: path.includes('{id}') ? ('item' as const) : ('list' as const),
+        kind: path.includes('{id}')
+          ? ('item' as const)
+          : m === 'get'
+            ? ('list' as const)
+            : ('create' as const),
         name: `${m.toUpperCase()} ${path}`,
       })),
     )
@@ -292,6 +322,20 @@ async function check(
   const f = fixture(caller, target)
   const label = `${op.name} as ${caller} on ${target} (${f.caseId})`
   const sees = CALLERS[caller]!.sees
+  if (op.kind === 'create') {
+    const got = await call(op.method, `/api${op.path}`, caller, bodyFor(op, f))
+    const may = REGISTERS[caller]
+    if (may === null) {
+      return got.status === 401 ? undefined : `${label}: expected 401, got ${show(got)}`
+    }
+    if (!may) return `${label}: no REGISTERS entry for this caller`
+    const ok = may[target]
+      ? got.status >= 200 && got.status < 300
+      : got.status === 403 && got.code === 'NOT_ALLOWED'
+    return ok
+      ? undefined
+      : `${label}: expected ${may[target] ? '2xx' : '403 NOT_ALLOWED'}, got ${show(got)}`
+  }
   if (op.kind === 'list') {
     const filter = LIST_FILTERS[op.path]
     if (!filter) return `${label}: no LIST_FILTERS entry for this list`
@@ -443,6 +487,9 @@ const tricks = (hidden: string, hiddenTask: string) => [
   `/api/tasks/${encodeURIComponent(`${hiddenTask}/x`)}`,
   '/api/tasks/',
   '/API/TASKS',
+  // A NUL in a query parameter that reaches SQL.
+  `/api/cases?filter=%7B%22id%22%3A%22${hidden}%00%22%7D`,
+  `/api/cases?filter=%7B%22q%22%3A%22AM%0A%22%7D`,
 ]
 
 /** Sends `path` byte for byte over a real socket, as an attacker's client would. */
@@ -524,6 +571,16 @@ describe('path tricks', () => {
     }
     expect(failures).toEqual([])
     expect(checks).toBeGreaterThan(200)
+  })
+
+  // A NUL written as a JSON escape inside a list filter is no control character in the URL: the
+  // list parser refuses it (PostgreSQL text cannot hold it).
+  it('a JSON-escaped NUL in a list filter is a 4xx, not a 500', async () => {
+    const filter = encodeURIComponent('{"id":"AM-x\\u0000"}')
+    const res = await app.request(`/api/cases?filter=${filter}`, {
+      headers: { authorization: `Bearer ${tokens.case_worker}` },
+    })
+    expect(res.status).toBe(400)
   })
 
   it('an encoded dot-dot out of /cases lands on the public route, as the URL standard says', async () => {

@@ -191,3 +191,24 @@ export async function audit(
     )
     .execute()
 }
+
+/**
+ * The `Actor` of a user whose access to `caseId` comes from a running break-glass grant (no role
+ * covers its area): the designated role they broke the glass with.
+ */
+export async function breakGlassActor(
+  db: Db,
+  user: AuthUser,
+  caseId: string,
+): Promise<Actor | undefined> {
+  const grant = await apiDb(db)
+    .selectFrom('breakGlassGrants')
+    .select('id')
+    .where('userId', '=', user.id)
+    .where('caseId', '=', caseId)
+    .where('expiresAt', '>', sql<Date>`now()`)
+    .executeTakeFirst()
+  const role = user.roles.find((r) => r.role === 'supervisor' || r.role === 'programme_manager')
+  if (!grant || !role) return undefined
+  return { userId: user.id, role: role.role, clearance: user.clearance }
+}

@@ -12,11 +12,15 @@ import type { Logger } from '../activities/infra/logger'
 import { ApiError, notFound, onError } from './errors'
 import { codecRoutes } from './routes/codec'
 import { requireAuth } from './auth/middleware'
+import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
+import { breakGlassRoutes } from './routes/break-glass'
 import { casesRoutes } from './routes/cases'
 import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
 import { publicRoutes } from './routes/public'
+import { referenceRoutes } from './routes/reference'
+import { reportsRoutes } from './routes/reports'
 import { tasksRoutes } from './routes/tasks'
 
 export interface AppDeps {
@@ -39,14 +43,28 @@ const placeholder = readFileSync(new URL('../admin-ui/placeholder.html', import.
 
 /** The HTTP application: the API under /api and the console under /admin. */
 export function createApp(deps: AppDeps) {
-  const api = new OpenAPIHono()
+  const api = new OpenAPIHono<AppEnv>()
     .route('/health', healthRoutes(deps))
     .route('/auth', authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false }))
     .route('/public', publicRoutes(deps))
   // Everything about cases and tasks needs a signed-in user (or a system's token).
+  // Default deny: every route of the API needs a signed-in user (or a system's token), but for
+  // the few that are public by design.
   const auth = requireAuth({ db: deps.db })
-  api.use('/cases', auth).use('/cases/*', auth).use('/tasks', auth).use('/tasks/*', auth)
-  api.route('/cases', casesRoutes(deps)).route('/tasks', tasksRoutes(deps))
+  const open = ['/api/health', '/api/auth', '/api/public', '/api/openapi.json', '/api/docs']
+  api.use('*', async (c, next) => {
+    const path = c.req.path
+    if (open.some((p) => path === p || path.startsWith(`${p}/`))) return next()
+    // The codec endpoint has its own guard below (local requests only).
+    if (deps.codec && path.startsWith('/api/temporal-codec/')) return next()
+    return auth(c, next)
+  })
+  api
+    .route('/cases', casesRoutes(deps))
+    .route('/tasks', tasksRoutes(deps))
+    .route('/', breakGlassRoutes(deps))
+    .route('/', referenceRoutes(deps))
+    .route('/', reportsRoutes(deps))
   if (deps.codec) {
     // Decoding reveals what a complainant wrote: until operator sign-in exists, only a request
     // from this machine (the embedded Web UI in the operator's browser) is answered.

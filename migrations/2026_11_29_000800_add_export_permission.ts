@@ -13,7 +13,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .alterTable('users')
     .addColumn('can_export', 'boolean', (c) => c.notNull().defaultTo(false))
     .execute()
-  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(db)
+  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(
+    db,
+  )
   await sql`alter table access_audit add constraint access_audit_action_check
     check (action in ('read', 'list', 'denied', 'not_found', 'export'))`.execute(db)
   await db.schema
@@ -35,7 +37,9 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     .execute()
   // The audit log is append-only: export rows written meanwhile stay, so the older rule is not
   // validated against them.
-  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(db)
+  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(
+    db,
+  )
   await sql`alter table access_audit add constraint access_audit_action_check
     check (action in ('read', 'list', 'denied', 'not_found')) not valid`.execute(db)
   await db.schema.alterTable('users').dropColumn('can_export').execute()

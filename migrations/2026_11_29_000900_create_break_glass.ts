@@ -32,14 +32,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create trigger break_glass_no_update_delete before update or delete on break_glass_grants
     for each row execute function break_glass_refuse_change()`.execute(db)
-  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(db)
+  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(
+    db,
+  )
   await sql`alter table access_audit add constraint access_audit_action_check
     check (action in ('read', 'list', 'denied', 'not_found', 'export', 'break_glass'))`.execute(db)
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   // The audit log is append-only: rows written meanwhile stay, so the older rule is not validated.
-  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(db)
+  await sql`alter table access_audit drop constraint if exists access_audit_action_check`.execute(
+    db,
+  )
   await sql`alter table access_audit add constraint access_audit_action_check
     check (action in ('read', 'list', 'denied', 'not_found', 'export')) not valid`.execute(db)
   await db.schema.dropTable('break_glass_grants').execute()

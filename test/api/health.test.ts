@@ -62,10 +62,10 @@ describe('the HTTP application', () => {
 
   it('answers unknown routes with the one JSON error shape', async () => {
     const app = createApp({ db: tdb.db, temporal, log, taskQueue: 'unused' })
-    const response = await app.request('/api/nope')
+    const response = await app.request('/api/health/nope')
     expect(response.status).toBe(404)
     expect(await response.json()).toEqual({
-      error: { code: 'NOT_FOUND', message: 'No route GET /api/nope' },
+      error: { code: 'NOT_FOUND', message: 'No route GET /api/health/nope' },
     })
   })
 

@@ -111,7 +111,7 @@ describe('staff intake', () => {
     expect(response.status).toBe(403)
   })
 
-  it('works with react-admin’s ra-data-simple-rest: create, getList with filter/sort/range, getOne', async () => {
+  it('works with react-admin’s ra-data-simple-rest: create, getList with filter/sort/range, getOne, update', async () => {
     const httpClient = (url: string, options: fetchUtils.Options = {}) =>
       fetchUtils.fetchJson(url, {
         ...options,
@@ -136,5 +136,24 @@ describe('staff intake', () => {
     expect(list.data[0]!.id).toBe(id)
     const one = await provider.getOne('cases', { id })
     expect(one.data).toMatchObject({ id, channel: 'in_person', status: 'open' })
+
+    // update, as the administrator's console edits a category (TOTP does not apply to tokens).
+    const adminToken = (
+      await createApiToken(tdb.db, { name: 'console', userId: await userId(tdb.db, 'admin') })
+    ).token
+    const asAdmin = simpleRestProvider(`${server.url}/api`, (url, options = {}) =>
+      fetchUtils.fetchJson(url, {
+        ...options,
+        headers: new Headers({ ...(options.headers ?? {}), authorization: `Bearer ${adminToken}` }),
+      }),
+    )
+    const before = await asAdmin.getOne('categories', { id: 'other' })
+    const updated = await asAdmin.update('categories', {
+      id: 'other',
+      data: { ...before.data, labelFr: 'Autre motif' },
+      previousData: before.data,
+    })
+    expect(updated.data).toMatchObject({ id: 'other', labelFr: 'Autre motif' })
+    expect((await asAdmin.getOne('categories', { id: 'other' })).data.labelFr).toBe('Autre motif')
   })
 })

@@ -11,7 +11,16 @@ import {
   validationHook,
   type ListSpec,
 } from '../../lists'
-import { areaCode, asArray, contains, startsWith, errors, jsonAnswer, notFound, pathParam } from './shared'
+import {
+  areaCode,
+  asArray,
+  contains,
+  startsWith,
+  errors,
+  jsonAnswer,
+  notFound,
+  pathParam,
+} from './shared'
 
 const levels = ['national', 'region', 'cercle', 'commune', 'village'] as const
 
@@ -51,7 +60,10 @@ const listRoute = createRoute({
   summary: 'Administrative areas (region → cercle → commune → village)',
   request: { query: listQuerySchema },
   responses: {
-    200: jsonAnswer('A page of areas; `Content-Range: areas <first>-<last>/<total>`', z.array(AreaSchema)),
+    200: jsonAnswer(
+      'A page of areas; `Content-Range: areas <first>-<last>/<total>`',
+      z.array(AreaSchema),
+    ),
     ...errors(400, 401),
   },
 })

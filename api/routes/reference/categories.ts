@@ -26,10 +26,11 @@ import {
   startsWith,
   unchanged,
   uniquely,
+  text,
 } from './shared'
 
 const caseKinds = ['grievance', 'reverification', 'referral', 'appeal'] as const
-const label = z.string().trim().min(1).max(200)
+const label = text(200)
 
 export const CategorySchema = z
   .object({
@@ -107,7 +108,7 @@ const getRoute = createRoute({
 
 function writeRoutes(db: Db) {
   const middleware = [requireRole('administrator'), idempotency({ db })]
-  const createRoute_ = createRoute({
+  const create = createRoute({
     method: 'post',
     path: '/',
     tags,
@@ -138,7 +139,7 @@ function writeRoutes(db: Db) {
       ...errors(401, 403, 404, 422),
     },
   })
-  return { createRoute: createRoute_, updateRoute }
+  return { create, update: updateRoute }
 }
 
 const dto = (row: Selectable<CategoriesTable>) => ({ id: row.code, ...row })
@@ -191,14 +192,14 @@ export function categoriesRoutes({ db }: { db: Db }) {
       if (!row) throw notFound('Category')
       return c.json(dto(row), 200)
     })
-    .openapi(write.createRoute, async (c) => {
+    .openapi(write.create, async (c) => {
       const body = c.req.valid('json')
       const row = await uniquely(`A category ${body.code} already exists`, () =>
         db.insertInto('categories').values(body).returningAll().executeTakeFirstOrThrow(),
       )
       return c.json(dto(row), 201)
     })
-    .openapi(write.updateRoute, async (c) => {
+    .openapi(write.update, async (c) => {
       const code = c.req.valid('param').code
       const { id, code: sentCode, ...changes } = c.req.valid('json')
       unchanged('id', id, code)

@@ -39,8 +39,26 @@ export const pathParam = <N extends string>(name: N, example: string) =>
     [name]: z
       .string()
       .max(100)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\u0000-\u001f\u007f]+$/)
       .openapi({ param: { name, in: 'path' }, example }),
   } as Record<N, z.ZodString>)
+
+/**
+ * Text a person typed: trimmed, not empty, no control characters (PostgreSQL text cannot even
+ * hold NUL; a request carrying one is refused here rather than failing in the query).
+ */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'no control characters' })
+
+/** A code of reference data given in a body (a service, a category). */
+export const knownCode = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, { message: 'not a known code' })
 
 export const iso = z.string().openapi({ format: 'date-time' })
 export const areaCode = z.string().regex(/^[A-Za-z0-9-]{1,40}$/)
@@ -72,7 +90,7 @@ export function requireRole(...roles: RoleCode[]): MiddlewareHandler<AppEnv> {
 
 /** 422 `INVALID_COMMAND` naming one field, in the shape the validation hook uses. */
 export const invalid = (field: string, message: string) =>
-  new ApiError(422, 'INVALID_COMMAND', `${field}: ${message}`, [{ field, message }])
+  new ApiError(422, 'INVALID_COMMAND', `${field}: ${message}`, [{ path: field, message }])
 
 export const conflict = (message: string) => new ApiError(409, 'CONFLICT', message)
 

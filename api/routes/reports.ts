@@ -1,0 +1,507 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { sql, type Expression, type Generated, type Kysely } from 'kysely'
+import type { Db } from '../../activities/db/db'
+import { apiDb, areasWithin, visibleCases, within, type ApiDatabase } from '../access'
+import type { AppEnv, AuthUser } from '../auth/types'
+import { ApiError } from '../errors'
+import { validationHook } from '../lists'
+import { ErrorSchema } from './cases'
+
+export interface ReportsDeps {
+  db: Db
+  /**
+   * Smallest count a report shows (default 3): a count from 1 to `minCell - 1` is answered as
+   * null, so that a small cell never points at individual cases.
+   */
+  minCell?: number
+}
+
+/** Columns added by migration 2026_11_29_000800 (the permission and the export's audit detail). */
+type ExportDatabase = Omit<ApiDatabase, 'users' | 'accessAudit'> & {
+  users: ApiDatabase['users'] & { canExport: Generated<boolean> }
+  accessAudit: Omit<ApiDatabase['accessAudit'], 'action'> & {
+    action: ApiDatabase['accessAudit']['action'] | 'export'
+    rowCount: number | null
+    exportKind: 'cases' | 'report' | null
+  }
+}
+const exportDb = (db: Db) => apiDb(db) as unknown as Kysely<ExportDatabase>
+
+// ---- CSV ----
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a quote, a comma or a line break, quotes
+ * doubled. A text starting with `= + - @` (or a tab / carriage return) is prefixed with `'` so a
+ * spreadsheet never runs it as a formula (area and category labels are administrator input).
+ */
+export function csvField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return ''
+  let s = String(value)
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/** A whole CSV document: a UTF-8 byte-order mark (Excel reads the accents), CRLF line ends. */
+export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const line = (cells: readonly unknown[]) =>
+    cells.map((v) => csvField(v as string | number | boolean | null)).join(',')
+  return `\uFEFF${[header, ...rows].map(line).join('\r\n')}\r\n`
+}
+
+// ---- Suppression ----
+
+const COUNTS = ['cases', 'open', 'closed', 'resolvedOnTime', 'breached', 'escalated'] as const
+type CountName = (typeof COUNTS)[number]
+type Counts = Record<CountName, number>
+
+export interface ReportRow {
+  key: string | null
+  label: string | null
+  cases: number | null
+  open: number | null
+  closed: number | null
+  resolvedOnTime: number | null
+  breached: number | null
+  escalated: number | null
+  medianDaysToClosure: number | null
+  suppressed: boolean
+}
+
+/**
+ * Small-count suppression (DESIGN §5): a row describing fewer than `minCell` cases shows no count
+ * at all (even a zero would tell something about those few cases); otherwise each count from 1 to
+ * `minCell - 1` is null, and so is its complement (open + closed = cases would give it back).
+ * A row with any suppressed cell is flagged `suppressed` and loses its median too.
+ */
+export function suppress(
+  row: Counts & { key: string | null; label: string | null; medianDays: number | null },
+  minCell: number,
+): ReportRow {
+  const small = (n: number) => n > 0 && n < minCell
+  const hidden = new Set<CountName>()
+  if (row.cases < minCell) COUNTS.forEach((k) => hidden.add(k))
+  else COUNTS.forEach((k) => small(row[k]) && hidden.add(k))
+  if (hidden.has('open') !== hidden.has('closed')) hidden.add('open').add('closed')
+  const suppressed = hidden.size > 0
+  const cell = (k: CountName) => (hidden.has(k) ? null : row[k])
+  return {
+    key: row.key,
+    label: row.label,
+    cases: cell('cases'),
+    open: cell('open'),
+    closed: cell('closed'),
+    resolvedOnTime: cell('resolvedOnTime'),
+    breached: cell('breached'),
+    escalated: cell('escalated'),
+    medianDaysToClosure:
+      suppressed || row.medianDays === null ? null : Math.round(row.medianDays * 10) / 10,
+    suppressed,
+  }
+}
+
+// ---- Schemas ----
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  )
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a date' })
+const kinds = ['grievance', 'reverification', 'referral', 'appeal'] as const
+const lang = z
+  .enum(['fr', 'en'])
+  .default('fr')
+  .openapi({ description: 'Column headers and labels: French (default) or English' })
+
+const ReportQuery = z.object({
+  groupBy: z.enum(['region', 'cercle', 'category', 'channel', 'month']),
+  from: day.optional().openapi({ description: 'Opened on or after this day (YYYY-MM-DD)' }),
+  to: day.optional().openapi({ description: 'Opened on or before this day (YYYY-MM-DD)' }),
+  kind: z.enum(kinds).optional(),
+  lang,
+})
+type ReportParams = z.infer<typeof ReportQuery>
+
+const ExportQuery = z.object({
+  status: z.enum(['open', 'closed']).optional(),
+  kind: z.enum(kinds).optional(),
+  areaCode: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,40}$/)
+    .optional()
+    .openapi({ description: 'This area and every area below it' }),
+  from: day.optional().openapi({ description: 'Opened on or after this day (YYYY-MM-DD)' }),
+  to: day.optional().openapi({ description: 'Opened on or before this day (YYYY-MM-DD)' }),
+  lang,
+})
+
+const count = z.number().int().nullable()
+const ReportRowSchema = z
+  .object({
+    key: z.string().nullable().openapi({ description: 'Area code, category, channel or YYYY-MM' }),
+    label: z.string().nullable(),
+    cases: count,
+    open: count,
+    closed: count,
+    resolvedOnTime: count.openapi({ description: "Closed with the SLA 'met'" }),
+    breached: count,
+    escalated: count,
+    medianDaysToClosure: z.number().nullable(),
+    suppressed: z.boolean(),
+  })
+  .openapi('ReportRow')
+
+const ReportSchema = z
+  .object({
+    groupBy: z.string(),
+    minCell: z.number().int(),
+    rows: z.array(ReportRowSchema),
+  })
+  .openapi('CaseReport')
+
+const SUPPRESSION = (minCell: number) =>
+  `Counts below ${minCell} are suppressed: answered as null (an empty cell in CSV) with ` +
+  '`suppressed: true` on the row; a row describing fewer cases shows no count at all, the ' +
+  'complement of a suppressed open/closed count is suppressed too, and a suppressed row has no ' +
+  'median. Only programme managers and supervisors, over the cases they may see within the areas ' +
+  'where they hold that role.'
+
+const csvResponse = (description: string) => ({
+  description,
+  content: { 'text/csv': { schema: z.string() } },
+})
+
+// ---- Queries ----
+
+const MANAGER_ROLES = ['programme_manager', 'supervisor'] as const
+/** The role recorded in the audit: the one with the most reach. */
+const ROLE_ORDER = ['programme_manager', 'supervisor', 'case_worker'] as const
+
+function managerAreas(user: AuthUser): string[] {
+  return [
+    ...new Set(
+      user.roles
+        .filter((r) => (MANAGER_ROLES as readonly string[]).includes(r.role))
+        .map((r) => r.areaCode),
+    ),
+  ]
+}
+
+function requireManager(user: AuthUser): string[] {
+  const areas = managerAreas(user)
+  // Reports are for programme managers and supervisors; a case worker works case by case.
+  if (!areas.length) {
+    throw new ApiError(403, 'FORBIDDEN', 'Reports are for programme managers and supervisors')
+  }
+  return areas
+}
+
+async function requireExport(db: Db, user: AuthUser): Promise<void> {
+  // Read from the database on every export: a revoked permission takes effect at once.
+  const row = await exportDb(db)
+    .selectFrom('users')
+    .select('canExport')
+    .where('id', '=', user.id)
+    .executeTakeFirst()
+  if (!row?.canExport) {
+    throw new ApiError(403, 'EXPORT_NOT_ALLOWED', 'Exports need the export permission')
+  }
+}
+
+const dayStart = (d: string) => new Date(`${d}T00:00:00Z`)
+// Africa/Bamako is UTC+0 all year: a day is a UTC day. `to` includes its whole day.
+const dayEnd = (d: string) => new Date(dayStart(d).getTime() + 86_400_000)
+
+/** Counts per group over the cases the manager may see, in one indexed aggregate query. */
+async function reportRows(db: Db, user: AuthUser, params: ReportParams, minCell: number) {
+  const areas = requireManager(user)
+  let q = visibleCases(db, user)
+    // A case worker role held elsewhere does not widen a report: only the manager's own areas.
+    .where('cases.areaCode', 'in', areasWithin(db, areas))
+    .leftJoin('adminAreas as ca', 'ca.code', 'cases.areaCode')
+  if (params.kind) q = q.where('cases.kind', '=', params.kind)
+  if (params.from) q = q.where('cases.openedAt', '>=', dayStart(params.from))
+  if (params.to) q = q.where('cases.openedAt', '<', dayEnd(params.to))
+
+  let key: Expression<string | null>
+  let label: Expression<string | null>
+  let grouped
+  switch (params.groupBy) {
+    case 'region':
+    case 'cercle': {
+      // The case's area → its ancestor at that level, through the area paths (migration 000600).
+      const level = params.groupBy
+      grouped = q.leftJoin('adminAreas as g', (join) =>
+        join.on('g.level', '=', level).on(within('ca', 'g')),
+      )
+      key = sql<string | null>`g.code`
+      label = sql<string | null>`g.name`
+      break
+    }
+    case 'category':
+      grouped = q.leftJoin('categories as k', 'k.code', 'cases.category')
+      key = sql<string | null>`cases.category`
+      label = params.lang === 'en' ? sql`k.label_en` : sql`k.label_fr`
+      break
+    case 'channel':
+      grouped = q
+      key = sql<string | null>`cases.channel`
+      label = sql<string | null>`cases.channel`
+      break
+    case 'month':
+      grouped = q
+      key = sql<string>`to_char(cases.opened_at at time zone 'Africa/Bamako', 'YYYY-MM')`
+      label = key
+      break
+  }
+  const rows = await grouped
+    .select([
+      sql<string | null>`${key}`.as('key'),
+      sql<string | null>`${label}`.as('label'),
+      sql<number>`count(*)::int`.as('cases'),
+      sql<number>`(count(*) filter (where cases.status <> 'closed'))::int`.as('open'),
+      sql<number>`(count(*) filter (where cases.status = 'closed'))::int`.as('closed'),
+      sql<number>`(count(*) filter (where cases.status = 'closed' and cases.sla_state = 'met'))::int`.as(
+        'resolvedOnTime',
+      ),
+      sql<number>`(count(*) filter (where cases.sla_state = 'breached'))::int`.as('breached'),
+      sql<number>`(count(*) filter (where cases.escalation_level > 0))::int`.as('escalated'),
+      sql<number | null>`percentile_cont(0.5) within group (
+        order by extract(epoch from cases.closed_at - cases.opened_at) / 86400
+      ) filter (where cases.status = 'closed' and cases.closed_at is not null)`.as('medianDays'),
+    ])
+    .groupBy([key, label])
+    .orderBy(sql`1`, (ob) => ob.asc().nullsLast())
+    .execute()
+  return rows.map((r) =>
+    suppress(
+      {
+        key: r.key,
+        label: r.label,
+        cases: r.cases,
+        open: r.open,
+        closed: r.closed,
+        resolvedOnTime: r.resolvedOnTime,
+        breached: r.breached,
+        escalated: r.escalated,
+        medianDays: r.medianDays === null ? null : Number(r.medianDays),
+      },
+      minCell,
+    ),
+  )
+}
+
+const reportHeaders = {
+  fr: [
+    'Groupe (code)',
+    'Libellé',
+    'Dossiers',
+    'Ouverts',
+    'Clos',
+    'Résolus dans les délais',
+    'Délai dépassé',
+    'Escaladés',
+    'Délai médian de clôture (jours)',
+    'Masqué (petit effectif)',
+  ],
+  en: [
+    'Group (code)',
+    'Label',
+    'Cases',
+    'Open',
+    'Closed',
+    'Resolved on time',
+    'Breached',
+    'Escalated',
+    'Median days to closure',
+    'Suppressed (small count)',
+  ],
+} as const
+
+/** Codes and dates only: no reference, household, narrative or contact ever leaves this way. */
+const exportColumns = [
+  ['id', 'Identifiant', 'ID'],
+  ['kind', 'Type', 'Kind'],
+  ['status', 'Statut', 'Status'],
+  ['stage', 'Étape', 'Stage'],
+  ['areaCode', 'Zone (code)', 'Area code'],
+  ['category', 'Catégorie', 'Category'],
+  ['priority', 'Priorité', 'Priority'],
+  ['channel', 'Canal', 'Channel'],
+  ['sensitive', 'Sensible', 'Sensitive'],
+  ['slaState', 'État SLA', 'SLA state'],
+  ['escalationLevel', "Niveau d'escalade", 'Escalation level'],
+  ['openedAt', 'Ouvert le', 'Opened at'],
+  ['resolveDueAt', 'Échéance de résolution', 'Resolve due at'],
+  ['closedAt', 'Clos le', 'Closed at'],
+] as const
+type ExportColumn = (typeof exportColumns)[number][0]
+
+/** Largest export answered in one piece; a bigger one is narrowed by its filters. */
+const MAX_EXPORT_ROWS = 100_000
+
+async function auditExport(
+  db: Db,
+  user: AuthUser,
+  exportKind: 'cases' | 'report',
+  rowCount: number,
+): Promise<void> {
+  const held = new Set(user.roles.map((r) => r.role as string))
+  // One row per export, written before the file leaves: an export is never unaudited.
+  await exportDb(db)
+    .insertInto('accessAudit')
+    .values({
+      userId: user.id,
+      action: 'export',
+      caseId: null,
+      taskId: null,
+      role: ROLE_ORDER.find((r) => held.has(r)) ?? null,
+      rowCount,
+      exportKind,
+    })
+    .execute()
+}
+
+function csvAnswer(c: Context<AppEnv>, name: string, csv: string) {
+  const stamp = new Date().toISOString().slice(0, 10)
+  return c.body(csv, 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${name}-${stamp}.csv"`,
+    'Cache-Control': 'no-store',
+  })
+}
+
+// ---- Routes ----
+
+/**
+ * Reports and exports (DESIGN §1, §5). Reports are aggregates for programme managers and
+ * supervisors over the cases they may see, with every count below `minCell` suppressed. Exports
+ * (case rows as CSV, or the report as CSV) need the separate `can_export` permission, carry codes
+ * and dates only, and each writes one `access_audit` row (action `export`, with its row count).
+ */
+export function reportsRoutes(deps: ReportsDeps) {
+  const { db } = deps
+  const minCell = deps.minCell ?? 3
+  if (!Number.isInteger(minCell) || minCell < 1) throw new Error('minCell must be an integer ≥ 1')
+
+  const reportRoute = createRoute({
+    method: 'get',
+    path: '/reports/cases',
+    tags: ['reports'],
+    summary: 'Case counts by region, cercle, category, channel or month (small counts suppressed)',
+    description: SUPPRESSION(minCell),
+    request: { query: ReportQuery },
+    responses: {
+      200: {
+        description: 'One row per group',
+        content: { 'application/json': { schema: ReportSchema } },
+      },
+      ...errors(400, 401, 403),
+    },
+  })
+
+  const reportCsvRoute = createRoute({
+    method: 'get',
+    path: '/reports/cases.csv',
+    tags: ['reports'],
+    summary: 'The case report as CSV (export permission; audited)',
+    description: `${SUPPRESSION(minCell)} Needs the export permission as well (403 \`EXPORT_NOT_ALLOWED\`); every download is audited.`,
+    request: { query: ReportQuery },
+    responses: {
+      200: csvResponse('The report; suppressed cells are empty'),
+      ...errors(400, 401, 403),
+    },
+  })
+
+  const exportRoute = createRoute({
+    method: 'get',
+    path: '/exports/cases.csv',
+    tags: ['exports'],
+    summary: 'The cases the user may see as CSV: codes and dates only (export permission; audited)',
+    description:
+      'Needs the export permission (403 `EXPORT_NOT_ALLOWED`), granted per user by an ' +
+      'administrator. Scoped like the case list; never carries a narrative, a contact, a ' +
+      'reference or a household. Each download writes one audit row with its row count. At most ' +
+      `${MAX_EXPORT_ROWS} rows (422 \`EXPORT_TOO_LARGE\`: narrow the filters).`,
+    request: { query: ExportQuery },
+    responses: {
+      200: csvResponse('One line per case, headers in French (default) or English'),
+      ...errors(400, 401, 403, 422),
+    },
+  })
+
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .openapi(reportRoute, async (c) => {
+      const params = c.req.valid('query')
+      const rows = await reportRows(db, c.get('user'), params, minCell)
+      return c.json({ groupBy: params.groupBy, minCell, rows }, 200)
+    })
+    .openapi(reportCsvRoute, async (c) => {
+      const user = c.get('user')
+      const params = c.req.valid('query')
+      requireManager(user)
+      await requireExport(db, user)
+      const rows = await reportRows(db, user, params, minCell)
+      const csv = toCsv(
+        reportHeaders[params.lang],
+        rows.map((r) => [
+          r.key,
+          r.label,
+          r.cases,
+          r.open,
+          r.closed,
+          r.resolvedOnTime,
+          r.breached,
+          r.escalated,
+          r.medianDaysToClosure,
+          r.suppressed,
+        ]),
+      )
+      await auditExport(db, user, 'report', rows.length)
+      return csvAnswer(c, `rapport-dossiers-${params.groupBy}`, csv)
+    })
+    .openapi(exportRoute, async (c) => {
+      const user = c.get('user')
+      const params = c.req.valid('query')
+      await requireExport(db, user)
+      let q = visibleCases(db, user)
+      if (params.status) q = q.where('cases.status', '=', params.status)
+      if (params.kind) q = q.where('cases.kind', '=', params.kind)
+      if (params.areaCode) q = q.where('cases.areaCode', 'in', areasWithin(db, [params.areaCode]))
+      if (params.from) q = q.where('cases.openedAt', '>=', dayStart(params.from))
+      if (params.to) q = q.where('cases.openedAt', '<', dayEnd(params.to))
+      // A user with no role sees no case: an empty file, still audited.
+      const rows = await q
+        .select(exportColumns.map(([k]) => `cases.${k}` as `cases.${ExportColumn}`))
+        .orderBy('cases.openedAt')
+        .orderBy('cases.id')
+        .limit(MAX_EXPORT_ROWS + 1)
+        .execute()
+      if (rows.length > MAX_EXPORT_ROWS) {
+        throw new ApiError(
+          422,
+          'EXPORT_TOO_LARGE',
+          `More than ${MAX_EXPORT_ROWS} cases: narrow the filters`,
+        )
+      }
+      const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
+      const csv = toCsv(
+        exportColumns.map(([, fr, en]) => (params.lang === 'en' ? en : fr)),
+        rows.map((r) =>
+          exportColumns.map(([k]) => {
+            const v = r[k]
+            return v instanceof Date || k.endsWith('At') ? iso(v as Date | null) : v
+          }),
+        ),
+      )
+      await auditExport(db, user, 'cases', rows.length)
+      return csvAnswer(c, 'dossiers', csv)
+    })
+}

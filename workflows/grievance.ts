@@ -36,6 +36,8 @@ import {
   pauseSlaUpdate,
   reassignTaskUpdate,
   recordSatisfactionUpdate,
+  addNoteUpdate,
+  linkCaseUpdate,
   resumeSlaUpdate,
   SYSTEM_ACTOR,
   unclaimTaskUpdate,
@@ -534,6 +536,73 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
           ),
           ErrorCode.INVALID_COMMAND,
           'unknown satisfaction level',
+        )
+      },
+    },
+  )
+
+  setHandler(
+    addNoteUpdate,
+    async (c) => {
+      const s = current()
+      const note = {
+        no: (s.notes?.length ?? 0) + 1,
+        by: c.actor.userId,
+        role: c.actor.role,
+        at: now().toISOString(),
+        text: c.text.trim(),
+      }
+      s.notes = [...(s.notes ?? []), note]
+      // The projection records that a note was added, never its text.
+      await emit('case.note_added', c.actor, null, { noteNo: note.no })
+      return note
+    },
+    {
+      validator: (c) => {
+        assertOpen()
+        refuseUnless(
+          c.actor.userId !== null && c.actor.role !== 'public',
+          ErrorCode.NOT_ALLOWED,
+          'notes are written by staff',
+        )
+        refuseUnless(
+          typeof c.text === 'string' && c.text.trim().length >= 2 && c.text.length <= 5000,
+          ErrorCode.INVALID_COMMAND,
+          'a note has 2 to 5000 characters',
+        )
+      },
+    },
+  )
+  setHandler(
+    linkCaseUpdate,
+    async (c) => {
+      const s = current()
+      s.links = [...(s.links ?? []), { toCaseId: c.toCaseId, kind: c.kind }]
+      await emit(
+        'case.linked',
+        c.actor,
+        null,
+        { toCaseId: c.toCaseId, kind: c.kind },
+        {
+          links: [{ toCaseId: c.toCaseId, kind: c.kind }],
+        },
+      )
+      return current()
+    },
+    {
+      validator: (c) => {
+        assertOpen()
+        refuseUnless(
+          ['related', 'spawned', 'appeal_of'].includes(c.kind) &&
+            c.toCaseId !== current().caseId &&
+            /^[A-Za-z0-9-]{1,64}$/.test(c.toCaseId ?? ''),
+          ErrorCode.INVALID_COMMAND,
+          'a link needs another case id and a kind (related, spawned, appeal_of)',
+        )
+        refuseUnless(
+          !(current().links ?? []).some((l) => l.toCaseId === c.toCaseId && l.kind === c.kind),
+          ErrorCode.INVALID_COMMAND,
+          'this link exists already',
         )
       },
     },

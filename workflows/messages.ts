@@ -123,6 +123,19 @@ export interface GrievanceState extends CaseSnapshot {
   satisfaction?: Satisfaction
   duplicateOf?: string
   appealWindowEndsAt?: string
+  /** Notes by staff: free text, kept only in the (encrypted) history and the live state. */
+  notes?: CaseNote[]
+  /** Cases linked to this one (related, spawned, appeal of…). */
+  links?: { toCaseId: string; kind: CaseLinkKind }[]
+}
+
+export type CaseLinkKind = 'related' | 'spawned' | 'appeal_of'
+export interface CaseNote {
+  no: number
+  by: string | null
+  role: string
+  at: string
+  text: string
 }
 
 export type Satisfaction = 'satisfied' | 'partly_satisfied' | 'not_satisfied' | 'not_reached'
@@ -243,6 +256,18 @@ export const withdrawUpdate = defineUpdate<CaseSnapshot, [WithdrawCommand]>('wit
 export const markDuplicateUpdate = defineUpdate<CaseSnapshot, [MarkDuplicateCommand]>(
   'markDuplicate',
 )
+export interface AddNoteCommand {
+  actor: Actor
+  text: string
+}
+export interface LinkCaseCommand {
+  actor: Actor
+  toCaseId: string
+  kind: CaseLinkKind
+}
+export const addNoteUpdate = defineUpdate<CaseNote, [AddNoteCommand]>('addNote')
+export const linkCaseUpdate = defineUpdate<CaseSnapshot, [LinkCaseCommand]>('linkCase')
+
 export const recordSatisfactionUpdate = defineUpdate<CaseSnapshot, [SatisfactionCommand]>(
   'recordSatisfaction',
 )

@@ -15,6 +15,8 @@ import {
   withdrawUpdate,
   type Actor,
   type GrievanceView,
+  addNoteUpdate,
+  linkCaseUpdate,
 } from '../../workflows/messages'
 import { actorFor, apiDb, areasWithin, audit, breakGlassActor, visibleCases } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
@@ -137,6 +139,18 @@ const LiveSchema = z
     satisfaction: z.string().optional(),
     duplicateOf: z.string().optional(),
     appealWindowEndsAt: iso.optional(),
+    notes: z
+      .array(
+        z.object({
+          no: z.number().int(),
+          by: z.string().nullable(),
+          role: z.string(),
+          at: iso,
+          text: z.string(),
+        }),
+      )
+      .optional(),
+    links: z.array(z.object({ toCaseId: z.string(), kind: z.string() })).optional(),
   })
   .openapi('CaseLiveState')
 
@@ -296,6 +310,8 @@ function liveView(view: GrievanceView): z.infer<typeof LiveSchema> {
     satisfaction: view.satisfaction,
     duplicateOf: view.duplicateOf,
     appealWindowEndsAt: view.appealWindowEndsAt,
+    notes: view.notes,
+    links: view.links,
   }
 }
 
@@ -441,6 +457,19 @@ const satisfactionRoute = command(
   }),
 )
 const reopenRoute = command('reopen', 'Reopen a closed case (a supervisor)', z.object({ reason }))
+const noteRoute = command(
+  'notes',
+  'Add a note to the case (staff; the text stays in the encrypted case history)',
+  z.object({ text: z.string().trim().min(2).max(5000) }),
+)
+const linkRoute = command(
+  'links',
+  'Link another case to this one',
+  z.object({
+    toCaseId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+    kind: z.enum(['related', 'spawned', 'appeal_of']),
+  }),
+)
 
 const IntakeSchema = z
   .object({
@@ -678,6 +707,33 @@ export function casesRoutes(deps: CasesDeps) {
       const out = await run(c.get('user'), id, (actor) =>
         handle(id).executeUpdate(recordSatisfactionUpdate, { args: [{ actor, satisfaction }] }),
       )
+      return c.json(out, 200)
+    })
+    .openapi(noteRoute, async (c) => {
+      const id = c.req.valid('param').id
+      const { text } = c.req.valid('json')
+      const out = await run(c.get('user'), id, (actor) =>
+        handle(id).executeUpdate(addNoteUpdate, { args: [{ actor, text }] }),
+      )
+      return c.json(out, 200)
+    })
+    .openapi(linkRoute, async (c) => {
+      const user = c.get('user')
+      const id = c.req.valid('param').id
+      const { toCaseId, kind } = c.req.valid('json')
+      const out = await run(user, id, async (actor) => {
+        // The other case must be one this user may see: linking is no way to probe for ids.
+        const other = await visibleCases(db, user)
+          .select('cases.id')
+          .where('cases.id', '=', toCaseId)
+          .executeTakeFirst()
+        if (!other || toCaseId === id) {
+          throw new ApiError(422, 'INVALID_COMMAND', 'toCaseId must be another case', [
+            { path: 'toCaseId', message: 'no such case' },
+          ])
+        }
+        return handle(id).executeUpdate(linkCaseUpdate, { args: [{ actor, toCaseId, kind }] })
+      })
       return c.json(out, 200)
     })
     .openapi(reopenRoute, async (c) => {

@@ -140,6 +140,9 @@ const BODIES: Record<string, (f: Fixture) => unknown> = {
   'POST /cases/{id}/withdraw': () => ({ reason: 'le plaignant retire sa plainte' }),
   'POST /cases/{id}/reopen': () => ({ reason: 'un élément nouveau' }),
   [BREAK_GLASS]: () => ({ reason: 'Danger immédiat signalé au numéro vert' }),
+  'POST /cases/{id}/notes': () => ({ text: 'Appel du plaignant : pièces envoyées.' }),
+  // The link target is the shared original case: a 422 when the caller may not see it.
+  'POST /cases/{id}/links': () => ({ toCaseId: ORIGINAL, kind: 'related' }),
   'POST /tasks/{id}/claim': () => ({}),
   'POST /tasks/{id}/unclaim': () => ({}),
   'POST /tasks/{id}/reassign': () => ({ assigneeId: reassignee }),

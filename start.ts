@@ -91,7 +91,7 @@ runMain(async () => {
       'RSU Casework is running.',
       `  Console       ${server.url}/admin/`,
       `  API           ${server.url}/api`,
-      `  OpenAPI       ${server.url}/api/openapi.json`,
+      `  API docs      ${server.url}/api/docs  (OpenAPI: ${server.url}/api/openapi.json)`,
       `  Health        ${server.url}/api/health/ready`,
       `  Temporal UI   ${stack.temporal.uiUrl ?? `(cluster at ${stack.temporal.address})`}`,
       `  Mail sink     ${stack.mail.uiUrl ?? `(relay ${new URL(stack.mail.smtpUrl!).host})`}`,
@@ -103,6 +103,9 @@ runMain(async () => {
       )
       for (const a of seed.accounts)
         lines.push(`                ${a.username.padEnd(30)} ${a.role} @ ${a.area}`)
+      lines.push(
+        '                supervisors, managers and administrators enrol a TOTP app at first sign-in',
+      )
     } else if (seed) {
       lines.push(
         `  Demo data     already seeded (${seed.userCount} users, password ${DEMO_PASSWORD})`,

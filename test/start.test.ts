@@ -78,7 +78,6 @@ describe('npm start on embedded defaults', () => {
     expect(opened).toMatchObject({ status: 'open' })
     await connection.close()
 
-    console.log('T ctrlC', Date.now())
     first.ctrlC()
     expect(await first.exit(), first.stdout() + first.stderr()).toBe(0)
     expect(first.stdout()).not.toContain('a shutdown step failed')

@@ -32,14 +32,12 @@ import { clientAddress, createRateLimiter } from '../auth/throttle'
 import { newTotpSecret, requiresTotp, totpStep, totpUri } from '../auth/totp'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError, errorBody } from '../errors'
+import { ErrorSchema } from '../openapi'
 
 /** Sign-in attempts allowed per client address in SIGN_IN_WINDOW_MS, whatever the usernames. */
 export const SIGN_IN_LIMIT = 20
 export const SIGN_IN_WINDOW_MS = 5 * 60_000
 
-const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-})
 const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: ErrorSchema } },

@@ -4,7 +4,7 @@ import { apiDb, audit } from '../access'
 import type { AppEnv } from '../auth/types'
 import { ApiError } from '../errors'
 import { parseListQuery, setContentRange, validationHook, type ListSpec } from '../lists'
-import { ErrorSchema } from './cases'
+import { errorResponses } from '../openapi'
 
 /** How long a break-glass access lasts: long enough for an emergency, short enough to lapse. */
 const GRANT_MS = 4 * 3600_000
@@ -13,13 +13,7 @@ const DESIGNATED = new Set(['supervisor', 'programme_manager'])
 /** Roles that read the break-glass report. */
 const REPORT_READERS = new Set(['programme_manager', 'administrator'])
 
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
-    ]),
-  )
+const errors = errorResponses
 
 const GrantSchema = z
   .object({

@@ -33,6 +33,7 @@ import {
   type ListSpec,
 } from '../lists'
 import { temporalCall } from '../temporal-errors'
+import { ErrorSchema, errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
 
 export interface CasesDeps {
   db: Db
@@ -42,21 +43,9 @@ export interface CasesDeps {
 
 // ---- Schemas ----
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-  })
-  .openapi('Error')
-
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
-    ]),
-  )
-
-const iso = z.string().openapi({ format: 'date-time' })
+export { ErrorSchema }
+const errors = errorResponses
+const iso = isoDateTime
 
 export const CaseSchema = z
   .object({
@@ -164,16 +153,7 @@ const CommandResultSchema = z
   .object({ case: CaseSchema, result: z.unknown() })
   .openapi('CaseCommandResult')
 
-const IdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'G-1a2b3c4d' }),
-})
-
-const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .openapi({ description: 'Repeating a write with the same key returns the first answer' }),
-})
+const IdParam = idParam('G-1a2b3c4d')
 
 // ---- Shared helpers (tasks reuse them) ----
 

@@ -9,6 +9,7 @@ import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
 import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
 import { ApiError } from '../errors'
+import { ErrorSchema } from '../openapi'
 
 // Algorithm is a const enum the package does not ship as a value: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm.Argon2id
@@ -73,10 +74,6 @@ const Progress = z
     updatedAt: z.string().nullable(),
   })
   .openapi('GrievanceProgress')
-
-const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-})
 
 const text = {
   received: {

@@ -6,7 +6,7 @@ import { apiDb, areasWithin, visibleCases, within, type ApiDatabase } from '../a
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
 import { validationHook } from '../lists'
-import { ErrorSchema } from './cases'
+import { errorResponses } from '../openapi'
 
 export interface ReportsDeps {
   db: Db
@@ -102,13 +102,7 @@ export function suppress(
 
 // ---- Schemas ----
 
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
-    ]),
-  )
+const errors = errorResponses
 
 const day = z
   .string()

@@ -23,7 +23,8 @@ import {
   type ListSpec,
 } from '../lists'
 import { temporalCall } from '../temporal-errors'
-import { deny, ErrorSchema, settle } from './cases'
+import { deny, settle } from './cases'
+import { errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
 
 export interface TasksDeps {
   db: Db
@@ -31,15 +32,8 @@ export interface TasksDeps {
   taskQueue: string
 }
 
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
-    ]),
-  )
-
-const iso = z.string().openapi({ format: 'date-time' })
+const errors = errorResponses
+const iso = isoDateTime
 
 export const TaskSchema = z
   .object({
@@ -69,15 +63,7 @@ const TaskCommandResultSchema = z
   .object({ task: TaskSchema, result: z.unknown() })
   .openapi('TaskCommandResult')
 
-const IdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'G-1a2b3c4d-T1' }),
-})
-const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .openapi({ description: 'Repeating a write with the same key returns the first answer' }),
-})
+const IdParam = idParam('G-1a2b3c4d-T1')
 
 const taskList = {
   resource: 'tasks',

@@ -1,0 +1,33 @@
+import { z } from '@hono/zod-openapi'
+
+/** Pieces of the OpenAPI contract shared by every router. */
+
+/** The one error shape of the API (api/errors.ts), as a named component. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .openapi('Error')
+
+/** Error responses for the given statuses, all in the one shape. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  )
+
+export const isoDateTime = z.string().openapi({ format: 'date-time' })
+
+/** `Idempotency-Key` on writes (api/idempotency.ts). */
+export const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({ description: 'Repeating a write with the same key returns the first answer' }),
+})
+
+/** The `{id}` path parameter. */
+export const idParam = (example: string) =>
+  z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example }) })

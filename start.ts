@@ -13,7 +13,7 @@ import { connectClient } from './activities/infra/temporal-client'
 import { installTemporalRuntime } from './activities/runtime'
 import { createShutdown } from './activities/shutdown'
 import { createWorker } from './activities/worker'
-import { loadPayloadCodec } from './activities/crypto/keyring'
+import { loadFieldCipher, loadPayloadCodec } from './activities/crypto/keyring'
 import { createMailTransport } from './activities/mail/transport'
 import { startNotificationSweeper } from './activities/notifications/sweeper'
 
@@ -45,6 +45,7 @@ runMain(async () => {
     const seed = config.seedDemo ? await seedDemo(db) : undefined
 
     const codec = await loadPayloadCodec(config)
+    const cipher = await loadFieldCipher(config)
     const temporal = await connectClient(stack.temporal, { codec })
     lifecycle.add('temporal client', () => temporal.connection.close())
     const mail = { transport: createMailTransport(stack.mail.smtpUrl!), from: config.mail.from }
@@ -55,11 +56,12 @@ runMain(async () => {
       taskQueue: config.temporal.taskQueue,
       db,
       mail,
+      cipher,
       publicUrl,
       codec,
       log,
     })
-    const sweeper = startNotificationSweeper({ db, ...mail, log }, log)
+    const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
     lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())
     const workerDone = worker.run()

@@ -71,6 +71,7 @@ const envSchema = z.object({
   MAIL_UI_PORT: port(1080),
   MAIL_FROM: z.string().min(3).default('RSU Casework <no-reply@rsu.localhost>'),
   PAYLOAD_KEYS: optionalString,
+  DATA_KEYS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: flag(true),
 })
@@ -96,6 +97,8 @@ export interface Config {
   mail: { smtpUrl?: string; smtpPort: number; uiPort: number; from: string }
   /** `id:base64key,…` (first = active) encrypting Temporal payloads; unset: a key file in DATA_DIR. */
   payloadKeys?: string
+  /** `id:base64key,…` (first = active) encrypting sensitive fields at rest; unset: a key file. */
+  dataKeys?: string
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   seedDemo: boolean
 }
@@ -169,6 +172,7 @@ export function loadConfig(
     },
     mail: { smtpUrl: e.SMTP_URL, smtpPort: e.SMTP_PORT, uiPort: e.MAIL_UI_PORT, from: e.MAIL_FROM },
     payloadKeys: e.PAYLOAD_KEYS,
+    dataKeys: e.DATA_KEYS,
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
   })

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity'
 import type { Transporter } from 'nodemailer'
 import { createCaseContextActivities } from './case-context'
+import type { FieldCipher } from './crypto/field-cipher'
 import type { Db } from './db/db'
 import type { Logger } from './infra/logger'
 import { createNotificationActivities } from './notifications/deliver'
@@ -8,6 +9,8 @@ import { createProjectionActivities } from './projection'
 
 export interface ActivityDeps {
   db: Db
+  /** Encrypts sensitive fields at rest (contacts, recipients). */
+  cipher: FieldCipher
   mail: { transport: Transporter; from: string }
   /** Base URL of the console, for links in emails. */
   publicUrl?: string
@@ -35,9 +38,10 @@ export function createActivities(deps: ActivityDeps) {
     transport: deps.mail.transport,
     from: deps.mail.from,
     log: deps.log,
+    cipher: deps.cipher,
   })
   return {
-    ...createProjectionActivities({ db: deps.db, publicUrl: deps.publicUrl }),
+    ...createProjectionActivities({ db: deps.db, publicUrl: deps.publicUrl, cipher: deps.cipher }),
     ...createCaseContextActivities({ db: deps.db }),
     deliverNotification: (dedupeKey: string) =>
       withHeartbeat(() => notifications.deliverNotification(dedupeKey)),

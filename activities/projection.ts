@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely'
 import type { CaseEvent, NotificationIntent } from '../workflows/messages'
 import type { Db } from './db/db'
 import type { Database } from './db/schema'
+import { opened, sealed, type FieldCipher } from './crypto/field-cipher'
 import { queueNotifications, type NotificationRequest } from './notifications/outbox'
 
 /**
@@ -11,7 +12,16 @@ import { queueNotifications, type NotificationRequest } from './notifications/ou
  * retried activity a no-op, and a row never moves back to an older sequence. Returns the outbox
  * keys to deliver (the same ones on a retry, so a lost delivery is started again).
  */
-export function createProjectionActivities({ db, publicUrl }: { db: Db; publicUrl?: string }) {
+export function createProjectionActivities({
+  db,
+  publicUrl,
+  cipher,
+}: {
+  db: Db
+  publicUrl?: string
+  /** Contact details and recipients are encrypted at rest. */
+  cipher: FieldCipher
+}) {
   return {
     async projectCaseEvent(event: CaseEvent): Promise<{ notificationKeys: string[] }> {
       const s = event.snapshot
@@ -105,8 +115,8 @@ export function createProjectionActivities({ db, publicUrl }: { db: Db; publicUr
             .insertInto('complainantContacts')
             .values({
               caseId: s.caseId,
-              email: event.contact.email ?? null,
-              phone: event.contact.phone ?? null,
+              email: sealed(cipher, event.contact.email),
+              phone: sealed(cipher, event.contact.phone),
               locale: event.contact.locale,
             })
             .onConflict((oc) => oc.column('caseId').doNothing())
@@ -119,8 +129,8 @@ export function createProjectionActivities({ db, publicUrl }: { db: Db; publicUr
             .onConflict((oc) => oc.doNothing())
             .execute()
         }
-        const requests = await resolveRecipients(trx, event, publicUrl)
-        await queueNotifications(trx, requests)
+        const requests = await resolveRecipients(trx, event, cipher, publicUrl)
+        await queueNotifications(trx, requests, { cipher })
         return { notificationKeys: requests.map((r) => r.dedupeKey) }
       })
     },
@@ -135,20 +145,22 @@ export function createProjectionActivities({ db, publicUrl }: { db: Db; publicUr
 async function resolveRecipients(
   trx: Transaction<Database>,
   event: CaseEvent,
+  cipher: FieldCipher,
   publicUrl?: string,
 ): Promise<NotificationRequest[]> {
   const requests: NotificationRequest[] = []
   const reference = event.snapshot.reference ?? event.caseId
   for (const [index, intent] of (event.notify ?? []).entries()) {
     const recipient = await recipientOf(trx, event.caseId, intent)
-    if (!recipient?.email) continue
+    const email = opened(cipher, recipient?.email)
+    if (!recipient || !email) continue
     const toComplainant = 'complainant' in intent.to
     requests.push({
       dedupeKey: `${event.workflowId}:${event.seq}:${index}`,
       caseId: event.caseId,
       template: intent.template,
       locale: recipient.locale === 'en' ? 'en' : 'fr',
-      recipient: recipient.email,
+      recipient: email,
       params: {
         reference,
         // Staff get a link to the console; complainants follow with reference + PIN.

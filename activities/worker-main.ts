@@ -8,7 +8,7 @@ import { checkDatabase } from './infra/postgres'
 import { installTemporalRuntime } from './runtime'
 import { createShutdown } from './shutdown'
 import { createWorker } from './worker'
-import { loadPayloadCodec } from './crypto/keyring'
+import { loadFieldCipher, loadPayloadCodec } from './crypto/keyring'
 import { createMailTransport } from './mail/transport'
 import { startNotificationSweeper } from './notifications/sweeper'
 
@@ -27,6 +27,7 @@ runMain(async () => {
     lifecycle.add('database pool', () => db.destroy())
     await assertSchemaCurrent(db)
     const codec = await loadPayloadCodec(config)
+    const cipher = await loadFieldCipher(config)
     const mail = { transport: createMailTransport(smtpUrl!), from: config.mail.from }
     lifecycle.add('mail transport', async () => mail.transport.close())
     const { worker, connection } = await createWorker({
@@ -34,11 +35,12 @@ runMain(async () => {
       taskQueue: config.temporal.taskQueue,
       db,
       mail,
+      cipher,
       publicUrl: config.api.publicUrl,
       codec,
       log,
     })
-    const sweeper = startNotificationSweeper({ db, ...mail, log }, log)
+    const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
     lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())
     const done = worker.run()

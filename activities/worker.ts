@@ -18,6 +18,7 @@ export interface WorkerOptions {
   taskQueue: string
   db: Db
   mail: ActivityDeps['mail']
+  cipher: ActivityDeps['cipher']
   publicUrl?: string
   /** Encrypts every payload (inputs, results, messages) before it reaches Temporal's history. */
   codec?: PayloadCodec
@@ -49,6 +50,7 @@ export async function createWorker(
     activities: createActivities({
       db: options.db,
       mail: options.mail,
+      cipher: options.cipher,
       publicUrl: options.publicUrl,
       log: options.log,
     }),

@@ -61,6 +61,12 @@ describe('npm start on embedded defaults', () => {
     expect(await sink.text()).toContain('Courriels reçus')
     expect((await fetch(`${api}/admin/`)).status).toBe(200)
 
+    // A second start on the same data directory is refused in one line; the first one lives on.
+    const twin = spawnEntry('start.ts', { ...(await embeddedEnv(dataDir)) })
+    expect(await twin.exit()).toBe(1)
+    expect(twin.stderr()).toContain('[DATA_DIR_IN_USE]')
+    expect((await fetch(`${api}/api/health/ready`)).status).toBe(200)
+
     // A case opened before the restart, handled by the worker inside `npm start`.
     const input = grievanceInput({ caseId: `G-${randomUUID().slice(0, 8)}` })
     // The embedded default encrypts payloads with a key file it created in the data directory.

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { Config } from '../config'
 import { firstLine, StartupError } from '../infra/errors'
+import { FieldCipher } from './field-cipher'
 import { EncryptionCodec, loadOrCreateKeyring, parseKeyring } from './payload-codec'
 
 /**
@@ -16,5 +17,21 @@ export async function loadPayloadCodec(config: Config): Promise<EncryptionCodec>
     return new EncryptionCodec(keyring)
   } catch (error) {
     throw new StartupError('PAYLOAD_KEYS_INVALID', `payload encryption keys: ${firstLine(error)}`)
+  }
+}
+
+/**
+ * The cipher of sensitive fields at rest: DATA_KEYS when set (`id:base64,…`, the first encrypts;
+ * every process of a deployment needs the same), otherwise a key file created once in DATA_DIR.
+ * Separate from the payload keys: each can be rotated on its own.
+ */
+export async function loadFieldCipher(config: Config): Promise<FieldCipher> {
+  try {
+    const keyring = config.dataKeys
+      ? parseKeyring(config.dataKeys)
+      : await loadOrCreateKeyring(path.join(config.dataDir, 'data-keys.json'))
+    return new FieldCipher(keyring)
+  } catch (error) {
+    throw new StartupError('DATA_KEYS_INVALID', `data encryption keys: ${firstLine(error)}`)
   }
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { StartupError } from './errors'
 import type { Logger } from './logger'
 
 /**
@@ -80,6 +81,16 @@ export async function stopLeftover(
   const cmdline = () => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)
   const seen = await cmdline()
   if (!pid || !seen || !seen.replace(/\0/g, ' ').includes(marker)) return
+  // Still the child of a running Node process (`npm start` in another terminal): not a leftover.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  const parent = ppid > 1 ? await readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '') : ''
+  if (/(^|\/)node\0/.test(parent)) {
+    throw new StartupError(
+      'DATA_DIR_IN_USE',
+      `${marker} is in use by another running process (pid ${ppid}): stop it first, or use another DATA_DIR`,
+    )
+  }
   log.warn({ pid, marker }, 'stopping a server left running by an earlier run')
   process.kill(pid, signal)
   const deadline = Date.now() + 15_000

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { ApplicationFailure } from '@temporalio/common'
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Transporter } from 'nodemailer'
+import type { FieldCipher } from '../crypto/field-cipher'
 import type { Db } from '../db/db'
 import type { Database, NotificationOutboxTable } from '../db/schema'
 import type { Logger } from '../infra/logger'
@@ -22,6 +23,8 @@ export interface NotificationDeps {
   now?: () => Date
   /** Receives outbox ids, templates and SMTP codes only: never an address or a body. */
   log?: Logger
+  /** Decrypts recipients stored encrypted (plaintext ones read as is). */
+  cipher?: FieldCipher
 }
 
 export type DeliveryResult = 'sent' | 'already_sent' | 'failed' | 'retry_later'
@@ -215,7 +218,7 @@ async function attemptLocked(
   try {
     await deps.transport.sendMail({
       from: deps.from,
-      to: row.recipient,
+      to: deps.cipher ? deps.cipher.decrypt(row.recipient) : row.recipient,
       subject: message.subject,
       text: message.text,
       messageId,

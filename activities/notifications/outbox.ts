@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import type { FieldCipher } from '../crypto/field-cipher'
 import type { Database } from '../db/schema'
 import {
   isTemplateName,
@@ -37,6 +38,7 @@ const EMAIL = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\]+\.[^\s@<>()[\]",;:\\]+$
 export async function queueNotifications(
   trx: Kysely<Database> | Transaction<Database>,
   items: NotificationRequest[],
+  options: { cipher?: FieldCipher } = {},
 ): Promise<void> {
   if (items.length === 0) return
   const rows = items.map((item, index) => {
@@ -74,7 +76,8 @@ export async function queueNotifications(
       template: item.template,
       locale: item.locale,
       channel: 'email',
-      recipient: item.recipient,
+      // An address is personal data: encrypted at rest when the cipher is given (production).
+      recipient: options.cipher ? options.cipher.encrypt(item.recipient) : item.recipient,
       params: { ...params },
     }
   })

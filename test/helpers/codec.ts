@@ -1,3 +1,4 @@
+import { FieldCipher } from '../../activities/crypto/field-cipher'
 import { EncryptionCodec, parseKeyring } from '../../activities/crypto/payload-codec'
 
 /**
@@ -6,3 +7,7 @@ import { EncryptionCodec, parseKeyring } from '../../activities/crypto/payload-c
  */
 export const TEST_PAYLOAD_KEYS = 'test2026:' + Buffer.alloc(32, 7).toString('base64')
 export const testCodec = new EncryptionCodec(parseKeyring(TEST_PAYLOAD_KEYS))
+
+/** The data key of the test suite (fields encrypted at rest), public for the same reason. */
+export const TEST_DATA_KEYS = 'testdata:' + Buffer.alloc(32, 9).toString('base64')
+export const testCipher = new FieldCipher(parseKeyring(TEST_DATA_KEYS))

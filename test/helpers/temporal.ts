@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer'
 import { inject } from 'vitest'
 import { createActivities } from '../../activities'
 import { encryptedDataConverter } from '../../activities/infra/temporal-client'
-import { testCodec } from './codec'
+import { testCipher, testCodec } from './codec'
 import type { Db } from '../../activities/db/db'
 
 let runtimeInstalled = false
@@ -55,6 +55,7 @@ export async function startTestWorker(
         from: 'RSU Casework <no-reply@rsu.localhost>',
       },
       publicUrl: 'http://rsu.localhost',
+      cipher: testCipher,
     }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
     dataConverter: encryptedDataConverter(testCodec),

@@ -27,7 +27,7 @@ import {
   withdrawUpdate,
   type Actor,
 } from '../../workflows/messages'
-import { testCodec } from '../helpers/codec'
+import { testCipher, testCodec } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
 
 /**
@@ -62,6 +62,7 @@ async function main() {
       activities: createActivities({
         db,
         mail: { transport: nodemailer.createTransport(stack.mail.smtpUrl!), from: 'rsu@localhost' },
+        cipher: testCipher,
       }),
     })
     const client = new Client({

@@ -7,7 +7,7 @@ import {
   grievanceViewQuery,
   type Actor,
 } from '../../workflows/messages'
-import { TEST_PAYLOAD_KEYS } from '../helpers/codec'
+import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedForCases } from '../helpers/fixtures'
 import { spawnEntry, type Spawned } from '../helpers/processes'
@@ -55,6 +55,7 @@ describe('a worker killed in the middle of a case', () => {
       TEMPORAL_TASK_QUEUE: taskQueue,
       SMTP_URL: inject('smtpUrl'),
       PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+      DATA_KEYS: TEST_DATA_KEYS,
     }
     const startWorker = async () => {
       const w = spawnEntry('activities/worker-main.ts', env)

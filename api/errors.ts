@@ -23,11 +23,48 @@ export function errorBody(code: string, message: string, details?: unknown): Err
   return { error: { code, message, ...(details === undefined ? {} : { details }) } }
 }
 
+/** Node socket errors and PostgreSQL states meaning "the database is not there right now". */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now (starting up)
+])
+
+/** Whether `error` comes from a dependency that is down or unreachable, not from our code. */
+export function isOutage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) {
+    return true
+  }
+  // gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal's client.
+  return (error as { name?: unknown } | null)?.name === 'ServiceError'
+}
+
 /** `app.onError`: every failure becomes the JSON shape above; no stack trace leaves the server. */
 export function onError(log: Logger) {
   return (error: Error, c: Context) => {
     if (error instanceof ApiError) {
       return c.json(errorBody(error.code, error.message, error.details), error.status)
+    }
+    // An outage is not a bug: tell the client to come back, and nothing was changed.
+    if (isOutage(error)) {
+      log.warn({ code: (error as { code?: unknown }).code, path: c.req.path }, 'dependency down')
+      c.header('Retry-After', '5')
+      return c.json(
+        errorBody(
+          'SERVICE_UNAVAILABLE',
+          'Service temporairement indisponible / Temporarily unavailable: retry later',
+        ),
+        503,
+      )
     }
     if (error instanceof HTTPException) {
       const status = error.status

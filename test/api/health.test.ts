@@ -76,3 +76,26 @@ describe('the HTTP application', () => {
     expect(await page.text()).toContain('lang="fr"')
   })
 })
+
+describe('during an outage', () => {
+  it('answers 503 with a retry hint, never a 500 or a hang, when PostgreSQL is down', async () => {
+    // Port 1: nothing listens there, so connections are refused at once.
+    const deadDb = createDb('postgres://rsu@127.0.0.1:1/rsu', { max: 1 })
+    const app = createApp({ db: deadDb, temporal, log, taskQueue: 'unused' })
+    for (const [method, path, body] of [
+      ['GET', '/api/cases', undefined],
+      ['POST', '/api/auth/sign-in', { username: 'agent.kati.1', password: 'Demo-RSU-2026' }],
+      ['POST', '/api/public/track', { reference: 'PL-2026-ABCDEF', pin: '123456' }],
+    ] as const) {
+      const response = await app.request(path, {
+        method,
+        headers: { authorization: 'Bearer whatever', 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      })
+      expect(response.status, `${method} ${path}`).toBe(503)
+      expect(response.headers.get('retry-after')).toBe('5')
+      expect(await response.json()).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } })
+    }
+    await deadDb.destroy()
+  })
+})

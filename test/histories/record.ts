@@ -21,12 +21,14 @@ import {
   closeCaseUpdate,
   completeTaskUpdate,
   extendSlaUpdate,
+  addNoteUpdate,
   grievanceViewQuery,
   pauseSlaUpdate,
   resumeSlaUpdate,
   withdrawUpdate,
   type Actor,
 } from '../../workflows/messages'
+import { reopenCase } from '../../api/commands/reopen'
 import { testCipher, testCodec } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
 
@@ -113,6 +115,9 @@ async function main() {
         proposedResolution: 'upheld',
         changesEligibilityOrPayment: true,
       })
+      await a.handle.executeUpdate(addNoteUpdate, {
+        args: [{ actor: supervisor, text: 'Virement relancé auprès de la banque.' }],
+      })
       await complete(a.handle, 'approval', supervisor, { decision: 'approve' })
       await a.handle.result()
       histories.push(a)
@@ -156,6 +161,34 @@ async function main() {
       })
       await c.handle.result()
       histories.push(c)
+
+      // 4. Closed, then reopened by a supervisor and closed again (the reopened run).
+      const d = await start('reopened', {})
+      await complete(d.handle, 'triage', worker1, {
+        category: 'information_request',
+        sensitive: false,
+        priority: 'low',
+      })
+      await complete(d.handle, 'investigation', worker1, {
+        findings: 'Information donnée sur le calendrier.',
+        proposedResolution: 'information_given',
+        changesEligibilityOrPayment: false,
+      })
+      await d.handle.result()
+      await reopenCase(client, {
+        caseId: 'G-REC-reopened',
+        taskQueue: 'record',
+        actor: supervisor,
+        reason: 'Nouvel élément apporté.',
+      })
+      const reopened = client.workflow.getHandle(d.handle.workflowId)
+      await complete(reopened, 'investigation', worker1, {
+        findings: 'Le nouvel élément ne change pas la réponse.',
+        proposedResolution: 'information_given',
+        changesEligibilityOrPayment: false,
+      })
+      await reopened.result()
+      histories.push({ name: 'reopened', handle: reopened })
 
       // The Temporal CLI writes histories in the JSON form the replayer reads.
       const binary = await resolveTemporalBinary({

@@ -3,12 +3,11 @@ import type { Client } from '@temporalio/client'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../activities/db/db'
-import { createLogger } from '../../activities/infra/logger'
-import type { AppEnv, AuthUser } from '../../api/auth/types'
-import { ApiError, onError } from '../../api/errors'
+import type { AppEnv } from '../../api/auth/types'
 import { casesRoutes } from '../../api/routes/cases'
 import { tasksRoutes } from '../../api/routes/tasks'
 import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
+import { appSignedInByHeader } from '../helpers/api'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
 import {
@@ -23,42 +22,11 @@ let client: Client
 let worker: RunningWorker
 let app: OpenAPIHono<AppEnv>
 
-/** Stands in for the real sign-in: the user named by `x-test-user`, roles from the database. */
-async function loadUser(db: Db, username: string): Promise<AuthUser | undefined> {
-  const u = await db
-    .selectFrom('users')
-    .select(['id', 'username', 'displayName', 'locale', 'sensitiveClearance'])
-    .where('username', '=', username)
-    .executeTakeFirst()
-  if (!u) return undefined
-  const roles = await db
-    .selectFrom('userRoles')
-    .select(['roleCode as role', 'areaCode'])
-    .where('userId', '=', u.id)
-    .execute()
-  return {
-    id: u.id,
-    username: u.username,
-    displayName: u.displayName,
-    locale: u.locale,
-    clearance: u.sensitiveClearance,
-    roles,
-    via: 'session',
-  }
-}
-
 function buildApp(db: Db, taskQueue: string) {
-  const api = new OpenAPIHono<AppEnv>()
-  api.use('/api/*', async (c, next) => {
-    const user = await loadUser(db, c.req.header('x-test-user') ?? '')
-    if (!user) throw new ApiError(401, 'UNAUTHENTICATED', 'sign in')
-    c.set('user', user)
-    await next()
+  return appSignedInByHeader(db, (api) => {
+    api.route('/api/cases', casesRoutes({ db, temporal: client, taskQueue }))
+    api.route('/api/tasks', tasksRoutes({ db, temporal: client, taskQueue }))
   })
-  api.route('/api/cases', casesRoutes({ db, temporal: client, taskQueue }))
-  api.route('/api/tasks', tasksRoutes({ db, temporal: client, taskQueue }))
-  api.onError(onError(createLogger('silent', false)))
-  return api
 }
 
 const get = (path: string, user: string) => app.request(path, { headers: { 'x-test-user': user } })

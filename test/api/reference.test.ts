@@ -3,52 +3,19 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../activities/db/db'
 import { seedDemo } from '../../activities/db/seed'
-import { createLogger } from '../../activities/infra/logger'
 import { verifyPassword } from '../../api/auth/passwords'
-import type { AppEnv, AuthUser } from '../../api/auth/types'
-import { ApiError, onError } from '../../api/errors'
+import type { AppEnv } from '../../api/auth/types'
 import { referenceRoutes } from '../../api/routes/reference'
+import { appSignedInByHeader } from '../helpers/api'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 
 let tdb: TestDatabase
 let app: OpenAPIHono<AppEnv>
 
-/** Stands in for the real sign-in: the user named by `x-test-user`, roles from the database. */
-async function loadUser(db: Db, username: string): Promise<AuthUser | undefined> {
-  const u = await db
-    .selectFrom('users')
-    .select(['id', 'username', 'displayName', 'locale', 'sensitiveClearance'])
-    .where('username', '=', username)
-    .where('active', '=', true)
-    .executeTakeFirst()
-  if (!u) return undefined
-  const roles = await db
-    .selectFrom('userRoles')
-    .select(['roleCode as role', 'areaCode'])
-    .where('userId', '=', u.id)
-    .execute()
-  return {
-    id: u.id,
-    username: u.username,
-    displayName: u.displayName,
-    locale: u.locale,
-    clearance: u.sensitiveClearance,
-    roles,
-    via: 'session',
-  }
-}
-
 function buildApp(db: Db) {
-  const api = new OpenAPIHono<AppEnv>()
-  api.use('/api/*', async (c, next) => {
-    const user = await loadUser(db, c.req.header('x-test-user') ?? '')
-    if (!user) throw new ApiError(401, 'UNAUTHENTICATED', 'sign in')
-    c.set('user', user)
-    await next()
+  return appSignedInByHeader(db, (api) => {
+    api.route('/api', referenceRoutes({ db }))
   })
-  api.route('/api', referenceRoutes({ db }))
-  api.onError(onError(createLogger('silent', false)))
-  return api
 }
 
 const ADMIN = 'admin'

@@ -11,6 +11,7 @@ import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedForCases } from '../helpers/fixtures'
 import { spawnEntry, type Spawned } from '../helpers/processes'
+import { expectSlaRecomputable } from '../helpers/sla'
 import { connectTestClient, eventually, mailbox } from '../helpers/temporal'
 
 /**
@@ -96,6 +97,7 @@ describe('a worker killed in the middle of a case', () => {
       },
     )
     expect(await handle.result()).toMatchObject({ status: 'closed' })
+    await expectSlaRecomputable(tdb.db, handle, input.caseId)
 
     const events = await tdb.db
       .selectFrom('caseEvents')

@@ -13,6 +13,7 @@ import {
 } from '../../workflows/messages'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
+import { expectSlaRecomputable } from '../helpers/sla'
 import {
   connectTestClient,
   eventually,
@@ -107,6 +108,7 @@ describe('a sensitive grievance (sexual exploitation and abuse)', () => {
       .where('id', '=', input.caseId)
       .executeTakeFirstOrThrow()
     expect(row).toEqual({ sensitive: true, status: 'closed' })
+    await expectSlaRecomputable(tdb.db, handle, input.caseId)
 
     // Temporal: the raw history (every payload and failure), the workflow id, search attributes.
     const { history } = await client.workflowService.getWorkflowExecutionHistory({

@@ -400,6 +400,7 @@ describe('a long case', () => {
       const rows = await events(input.caseId)
       expect(rows.map((e) => e.seq)).toEqual(rows.map((_, i) => i + 1))
       expect(rows.at(-1)!.type).toBe('case.closed')
+      await expectSlaRecomputable(tdb.db, handle, input.caseId)
     } finally {
       await tdb.db.deleteFrom('appSettings').where('key', '=', 'workflow_history_limit').execute()
     }

@@ -15,6 +15,8 @@ export interface DatabaseServer {
   url: string
   embedded: boolean
   stop(): Promise<void>
+  /** The server's process id, when we started it as a child. */
+  pid?: number
 }
 
 const APP_DATABASE = 'rsu_casework'
@@ -186,6 +188,7 @@ async function startEmbeddedPostgres(dir: string, log: Logger): Promise<Database
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${APP_DATABASE}`,
     embedded: true,
     stop,
+    pid: server.child.pid,
   }
 }
 

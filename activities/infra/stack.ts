@@ -23,6 +23,11 @@ export interface Stack {
   mail: { smtpUrl?: string; uiUrl?: string; sink?: MailSink }
   /** Stops what this process started, in reverse order. */
   stop(): Promise<void>
+  /**
+   * The servers this process started (they run in their own process groups), with the signal that
+   * stops each at once: SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for clients).
+   */
+  processes: { pid: number; signal: NodeJS.Signals }[]
 }
 
 export interface StackOptions {
@@ -102,6 +107,10 @@ export async function startStack(
       temporal: temporal.settings,
       mail,
       stop: stopAll,
+      processes: [
+        ...(database.pid ? [{ pid: database.pid, signal: 'SIGINT' as const }] : []),
+        ...(temporal.server?.pid ? [{ pid: temporal.server.pid, signal: 'SIGTERM' as const }] : []),
+      ],
     }
   } catch (error) {
     await stopAll()

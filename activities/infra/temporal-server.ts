@@ -15,6 +15,8 @@ export interface DevServer {
   uiUrl?: string
   /** Stops the server and waits for its process to exit. Safe to call twice. */
   stop(): Promise<void>
+  /** The server's process id, when we started it as a child. */
+  pid?: number
 }
 
 export interface DevServerOptions {
@@ -97,7 +99,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `the Temporal dev server did not start: ${(error as Error).message}${why ? ` (server said: ${why})` : ''}; log: ${logFile}`,
     )
   }
-  return { address, namespace, uiUrl: uiPort ? `http://${host}:${uiPort}` : undefined, stop }
+  return {
+    address,
+    namespace,
+    uiUrl: uiPort ? `http://${host}:${uiPort}` : undefined,
+    stop,
+    pid: server.child.pid,
+  }
 }
 
 /** Stops a dev server of `dir` that a killed earlier run left behind (see stopLeftover). */

@@ -49,6 +49,18 @@ export default async function setup(project: TestProject) {
     startStack(config, log),
     bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
   ])
+  // The servers run in their own process groups: should the run end without its teardown (a
+  // killed or crashed runner), stop them as the process exits rather than leave them behind.
+  const killServers = () => {
+    for (const { pid, signal } of stack.processes) {
+      try {
+        process.kill(pid, signal)
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  process.once('exit', killServers)
   const workflowBundlePath = path.join(tmpRoot, 'workflow-bundle.js')
   await writeFile(workflowBundlePath, bundle.code)
 
@@ -65,6 +77,7 @@ export default async function setup(project: TestProject) {
   project.provide('mailUiUrl', stack.mail.uiUrl!)
 
   return async () => {
+    process.off('exit', killServers)
     await stack.stop()
     await rm(tmpRoot, { recursive: true, force: true })
   }

@@ -18,6 +18,26 @@ export interface Spawned {
   exit(timeoutMs?: number): Promise<number | null>
 }
 
+/** Process groups started by this test process, stopped if it exits without stopping them. */
+const groups = new Set<number>()
+const killGroups = () => {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+}
+process.once('exit', killGroups)
+// A test worker stopped by its runner (SIGTERM) takes the processes it started with it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killGroups()
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 2))
+  })
+}
+
 /** Runs one of our entry points (`start.ts`, `api/main.ts`…) as a separate process, as npm would. */
 export function spawnEntry(entry: string, env: Record<string, string>): Spawned {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -28,6 +48,7 @@ export function spawnEntry(entry: string, env: Record<string, string>): Spawned 
     // children it starts (PostgreSQL, the Temporal dev server) as a terminal's Ctrl-C does.
     detached: true,
   })
+  if (child.pid) groups.add(child.pid)
   let out = ''
   let err = ''
   const listeners = new Set<() => void>()
@@ -40,7 +61,10 @@ export function spawnEntry(entry: string, env: Record<string, string>): Spawned 
     listeners.forEach((l) => l())
   })
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('exit', (code) => {
+      if (child.pid) groups.delete(child.pid)
+      resolve(code)
+    }),
   )
   return {
     child,

@@ -159,3 +159,12 @@ export function validationHook(
   }
   throw new ApiError(400, 'INVALID_QUERY', 'Invalid request parameters', details)
 }
+
+/** A filter value given once or as a list, as a list (for `in`). */
+export const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`)
+/** A LIKE pattern for values starting with `s` (its wildcards escaped). */
+export const startsWith = (s: string) => `${escapeLike(s)}%`
+/** A LIKE pattern for values containing `s` (its wildcards escaped). */
+export const contains = (s: string) => `%${escapeLike(s)}%`

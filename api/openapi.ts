@@ -1,4 +1,4 @@
-import { z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 
 /** Pieces of the OpenAPI contract shared by every router. */
 
@@ -31,3 +31,33 @@ export const IdempotencyHeader = z.object({
 /** The `{id}` path parameter. */
 export const idParam = (example: string) =>
   z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example }) })
+
+/**
+ * Route definitions of commands on one record (`POST /{id}/<path>`): the id, an
+ * `Idempotency-Key`, a JSON body, and the answer once the workflow accepted and projected it.
+ */
+export function commandRoutes<P extends z.ZodObject, R extends z.ZodType>(
+  tag: string,
+  params: P,
+  result: R,
+) {
+  return <B extends z.ZodType>(path: string, summary: string, body: B) =>
+    createRoute({
+      method: 'post',
+      path: `/{id}/${path}`,
+      tags: [tag],
+      summary,
+      request: {
+        params,
+        headers: IdempotencyHeader,
+        body: { required: true, content: { 'application/json': { schema: body } } },
+      },
+      responses: {
+        200: {
+          description: 'Accepted by the workflow and projected',
+          content: { 'application/json': { schema: result } },
+        },
+        ...errorResponses(400, 401, 403, 404, 409, 422, 503),
+      },
+    })
+}

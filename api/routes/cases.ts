@@ -31,9 +31,18 @@ import {
   setContentRange,
   validationHook,
   type ListSpec,
+  asArray,
+  startsWith,
 } from '../lists'
 import { temporalCall } from '../temporal-errors'
-import { ErrorSchema, errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
+import {
+  ErrorSchema,
+  errorResponses,
+  IdempotencyHeader,
+  commandRoutes,
+  idParam,
+  isoDateTime,
+} from '../openapi'
 
 export interface CasesDeps {
   db: Db
@@ -329,9 +338,6 @@ const caseList = {
   },
 } satisfies ListSpec<z.ZodRawShape>
 
-const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
-const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
-
 const priorityRank = sql<number>`case cases.priority when 'urgent' then 3 when 'high' then 2 when 'normal' then 1 else 0 end`
 
 // ---- Routes ----
@@ -381,26 +387,7 @@ const eventsRoute = createRoute({
   },
 })
 
-function command<B extends z.ZodType>(path: string, summary: string, body: B) {
-  return createRoute({
-    method: 'post',
-    path: `/{id}/${path}`,
-    tags: ['cases'],
-    summary,
-    request: {
-      params: IdParam,
-      headers: IdempotencyHeader,
-      body: { required: true, content: { 'application/json': { schema: body } } },
-    },
-    responses: {
-      200: {
-        description: 'Accepted by the workflow and projected',
-        content: { 'application/json': { schema: CommandResultSchema } },
-      },
-      ...errors(400, 401, 403, 404, 409, 422, 503),
-    },
-  })
-}
+const command = commandRoutes('cases', IdParam, CommandResultSchema)
 
 const reason = z.string().trim().min(3).max(500)
 const pauseRoute = command(
@@ -568,7 +555,7 @@ export function casesRoutes(deps: CasesDeps) {
       if (filter.areaCode !== undefined)
         query = query.where('cases.areaCode', 'in', areasWithin(db, [filter.areaCode]))
       if (filter.q !== undefined) {
-        const pattern = likePrefix(filter.q)
+        const pattern = startsWith(filter.q)
         query = query.where((eb) =>
           eb.or([eb('cases.id', 'like', pattern), eb('cases.reference', 'like', pattern)]),
         )

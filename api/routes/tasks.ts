@@ -21,10 +21,11 @@ import {
   setContentRange,
   validationHook,
   type ListSpec,
+  asArray,
 } from '../lists'
 import { temporalCall } from '../temporal-errors'
 import { deny, settle } from './cases'
-import { errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
+import { errorResponses, commandRoutes, idParam, isoDateTime } from '../openapi'
 
 export interface TasksDeps {
   db: Db
@@ -83,7 +84,6 @@ const taskList = {
   },
 } satisfies ListSpec<z.ZodRawShape>
 
-const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
 const toIso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
 
 const taskColumns = [
@@ -178,26 +178,7 @@ const getRoute = createRoute({
   },
 })
 
-function command<B extends z.ZodType>(path: string, summary: string, body: B) {
-  return createRoute({
-    method: 'post',
-    path: `/{id}/${path}`,
-    tags: ['tasks'],
-    summary,
-    request: {
-      params: IdParam,
-      headers: IdempotencyHeader,
-      body: { required: true, content: { 'application/json': { schema: body } } },
-    },
-    responses: {
-      200: {
-        description: 'Accepted by the workflow and projected',
-        content: { 'application/json': { schema: TaskCommandResultSchema } },
-      },
-      ...errors(400, 401, 403, 404, 409, 422, 503),
-    },
-  })
-}
+const command = commandRoutes('tasks', IdParam, TaskCommandResultSchema)
 
 const claimRoute = command('claim', 'Take the task', z.object({}))
 const unclaimRoute = command('unclaim', 'Give the task back to the pool', z.object({}))

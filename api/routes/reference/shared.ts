@@ -3,23 +3,12 @@ import type { MiddlewareHandler } from 'hono'
 import type { RoleCode } from '../../../workflows/messages'
 import type { AppEnv, AuthUser } from '../../auth/types'
 import { ApiError } from '../../errors'
-import { ErrorSchema } from '../cases'
+import { errorResponses, IdempotencyHeader, isoDateTime } from '../../openapi'
 
+export { asArray, contains, startsWith } from '../../lists'
+export { IdempotencyHeader }
 /** OpenAPI responses in the one error shape, for each status. */
-export const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
-    ]),
-  )
-
-export const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .openapi({ description: 'Repeating a write with the same key returns the first answer' }),
-})
+export const errors = errorResponses
 
 /** A JSON request body, for `createRoute`. */
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
@@ -60,7 +49,7 @@ export const text = (max: number) =>
 /** A code of reference data given in a body (a service, a category). */
 export const knownCode = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, { message: 'not a known code' })
 
-export const iso = z.string().openapi({ format: 'date-time' })
+export const iso = isoDateTime
 export const areaCode = z.string().regex(/^[A-Za-z0-9-]{1,40}$/)
 export const referenceCode = z.string().regex(/^[a-z][a-z0-9_-]{1,39}$/, {
   message: 'lowercase letters, digits, "_" or "-", 2 to 40, starting with a letter',
@@ -117,10 +106,6 @@ export async function uniquely<T>(message: string, write: () => Promise<T>): Pro
   }
 }
 
-export const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
-
 /** `%text%` for ILIKE with the wildcards of `text` escaped. */
-export const contains = (s: string) => `%${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
-export const startsWith = (s: string) => `${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
 
 export const toIso = (d: Date | string) => new Date(d).toISOString()

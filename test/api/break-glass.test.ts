@@ -6,14 +6,10 @@ import { createApp } from '../../api/app'
 import { createApiToken } from '../../api/auth/sessions'
 import { caseWorkflowId } from '../../workflows/messages'
 import { testCodec } from '../helpers/codec'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { grievanceInput, userId } from '../helpers/fixtures'
+import { eventually, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
@@ -23,10 +19,7 @@ const tokens: Record<string, string> = {}
 let kayesCase: string
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
   app = createApp({
     db: tdb.db,
     temporal: client,
@@ -50,11 +43,7 @@ beforeAll(async () => {
     tdb.db.selectFrom('cases').select('id').where('id', '=', input.caseId).executeTakeFirst(),
   )
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 const call = (who: string, path: string, init: RequestInit = {}) =>
   app.request(path, {

@@ -6,14 +6,10 @@ import { createApp } from '../../api/app'
 import { createApiToken } from '../../api/auth/sessions'
 import { caseWorkflowId } from '../../workflows/messages'
 import { testCodec } from '../helpers/codec'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { grievanceInput, userId } from '../helpers/fixtures'
+import { eventually, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
@@ -22,10 +18,7 @@ let app: ReturnType<typeof createApp>
 let token: string
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
   app = createApp({
     db: tdb.db,
     temporal: client,
@@ -37,11 +30,7 @@ beforeAll(async () => {
     await createApiToken(tdb.db, { name: 'agent', userId: await userId(tdb.db, 'agent.kati.1') })
   ).token
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 async function openCase(areaCode = 'ML-2-KATI-KATI') {
   const input = grievanceInput({ areaCode })

@@ -8,14 +8,10 @@ import { casesRoutes } from '../../api/routes/cases'
 import { tasksRoutes } from '../../api/routes/tasks'
 import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
 import { appSignedInByHeader } from '../helpers/api'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { grievanceInput, userId } from '../helpers/fixtures'
+import { eventually, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
@@ -77,8 +73,7 @@ const auditRows = (caseId: string) =>
     .then((r) => r.rows)
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
   // A second commune in the cercle of Kati, added after the migration: the trigger gives its path.
   await tdb.db
     .insertInto('adminAreas')
@@ -94,8 +89,6 @@ beforeAll(async () => {
       totpSecret: null,
     })
     .execute()
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
   app = buildApp(tdb.db, worker.taskQueue)
   await Promise.all(Object.values(cases).map(open))
   // Every case projected up to its open triage task.
@@ -111,11 +104,7 @@ beforeAll(async () => {
     { what: 'four triage tasks projected' },
   )
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 describe('area paths', () => {
   it('are filled for seeded areas and by the trigger for new ones', async () => {

@@ -7,14 +7,10 @@ import { createApp } from '../../api/app'
 import { createApiToken } from '../../api/auth/sessions'
 import { serveApi, type ApiServer } from '../../api/server'
 import { testCodec } from '../helpers/codec'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { userId } from '../helpers/fixtures'
+import { eventually, type RunningWorker } from '../helpers/temporal'
 
 /**
  * Staff intake (hotline, in person) through the real HTTP server, as the console will use it:
@@ -26,10 +22,7 @@ let worker: RunningWorker
 let server: ApiServer
 let token: string
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
   const app = createApp({
     db: tdb.db,
     temporal: client,
@@ -47,9 +40,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await server?.close()
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
+  await stopCaseStack({ tdb, client, worker })
 })
 
 const intake = {

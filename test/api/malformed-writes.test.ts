@@ -7,14 +7,10 @@ import { createApp } from '../../api/app'
 import { createApiToken } from '../../api/auth/sessions'
 import { caseWorkflowId, grievanceViewQuery } from '../../workflows/messages'
 import { testCodec } from '../helpers/codec'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { grievanceInput, userId } from '../helpers/fixtures'
+import { eventually, type RunningWorker } from '../helpers/temporal'
 
 /**
  * Property-based: malformed bodies, parameters and headers thrown at every write endpoint of the
@@ -30,10 +26,7 @@ let caseId: string
 let taskId: string
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
   app = createApp({
     db: tdb.db,
     temporal: client,
@@ -66,11 +59,7 @@ beforeAll(async () => {
     return row?.id
   })
 }, 60_000)
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 /** Everything a write could change. */
 const state = async () => {

@@ -4,30 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../activities/infra/logger'
 import { onError } from '../../api/errors'
 import { publicRoutes } from '../../api/routes/public'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { seedForCases } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  mailbox,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+
+import { eventually, mailbox, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
 let worker: RunningWorker
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 function app(limits?: { submit: number; track: number; windowMs: number }) {
   return new OpenAPIHono()

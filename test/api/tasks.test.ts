@@ -7,14 +7,10 @@ import { casesRoutes } from '../../api/routes/cases'
 import { tasksRoutes } from '../../api/routes/tasks'
 import { caseWorkflowId } from '../../workflows/messages'
 import { appSignedInByHeader } from '../helpers/api'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { grievanceInput, seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { grievanceInput, userId } from '../helpers/fixtures'
+import { eventually, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
@@ -51,10 +47,7 @@ let assignee: string
 let other: string
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
   app = buildApp(tdb.db, worker.taskQueue)
   await client.workflow.start('grievanceWorkflow', {
     workflowId: caseWorkflowId(input.caseId),
@@ -79,11 +72,7 @@ beforeAll(async () => {
   assignee = agents[triage.assigneeId!]!
   other = assignee === 'agent.kati.1' ? 'agent.kati.2' : 'agent.kati.1'
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 describe('task inboxes', () => {
   it('mine, my team’s, and nothing of another commune', async () => {

@@ -11,31 +11,19 @@ import {
   grievanceViewQuery,
   type Actor,
 } from '../../workflows/messages'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { actor, grievanceInput } from '../helpers/fixtures'
 import { expectSlaRecomputable } from '../helpers/sla'
-import {
-  connectTestClient,
-  eventually,
-  mailbox,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { eventually, mailbox, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
 let worker: RunningWorker
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 async function openTaskOf(handle: WorkflowHandle, kind: string) {
   return eventually(async () =>

@@ -11,17 +11,12 @@ import {
   resumeSlaUpdate,
   type OpenCaseInput,
 } from '../../workflows/messages'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { actor, grievanceInput, userId } from '../helpers/fixtures'
 import { testCipher } from '../helpers/codec'
 import { expectSlaRecomputable } from '../helpers/sla'
-import {
-  connectTestClient,
-  eventually,
-  mailbox,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { eventually, mailbox, type RunningWorker } from '../helpers/temporal'
 
 /**
  * The SLA clock on the real stack, with a policy in seconds on an always-open calendar: the
@@ -32,20 +27,13 @@ let client: Client
 let worker: RunningWorker
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db, [
+  ;({ tdb, client, worker } = await startCaseStack([
     // At risk after 2 s, breached after 4 s, the next level alerted every 3 s after that.
     { category: 'wrong_amount', targets: { resolve: 4, escalationRepeat: 3 }, atRiskRatio: 0.5 },
     { category: 'data_correction', targets: { resolve: 3 }, atRiskRatio: 0.5 },
-  ])
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ]))
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 const events = (caseId: string) =>
   tdb.db

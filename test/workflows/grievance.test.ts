@@ -13,31 +13,19 @@ import {
 } from '../../workflows/messages'
 import { reopenCase } from '../../api/commands/reopen'
 import { expectSlaRecomputable } from '../helpers/sla'
-import { createTestDatabase, type TestDatabase } from '../helpers/db'
-import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
-import {
-  connectTestClient,
-  eventually,
-  mailbox,
-  startTestWorker,
-  type RunningWorker,
-} from '../helpers/temporal'
+import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
+import type { TestDatabase } from '../helpers/db'
+import { actor, grievanceInput, userId } from '../helpers/fixtures'
+import { eventually, mailbox, type RunningWorker } from '../helpers/temporal'
 
 let tdb: TestDatabase
 let client: Client
 let worker: RunningWorker
 
 beforeAll(async () => {
-  tdb = await createTestDatabase()
-  await seedForCases(tdb.db)
-  client = await connectTestClient()
-  worker = await startTestWorker(tdb.db)
+  ;({ tdb, client, worker } = await startCaseStack())
 })
-afterAll(async () => {
-  await worker?.stop()
-  await client?.connection.close()
-  await tdb?.drop()
-})
+afterAll(() => stopCaseStack({ tdb, client, worker }))
 
 const events = (caseId: string) =>
   tdb.db

@@ -4,7 +4,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'dist/', 'admin-ui/dist/'] },
+  { ignores: ['node_modules/', '.data/', 'dist/', 'admin-ui/dist/', 'public-ui/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -74,6 +74,13 @@ const envSchema = z.object({
   DATA_KEYS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: flag(true),
+  REGISTRY_URL: urlWithProtocols(['http:', 'https:'], 'https://registry.example.ml/api').optional(),
+  REGISTRY_ADAPTER: z.enum(['dci', 'rest'], { error: 'must be dci or rest' }).default('dci'),
+  REGISTRY_TOKEN: optionalString,
+  RECERTIFICATION_YEARS: z.coerce
+    .number()
+    .positive('must be a positive number of years')
+    .optional(),
 })
 
 export interface Config {
@@ -101,6 +108,10 @@ export interface Config {
   dataKeys?: string
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   seedDemo: boolean
+  /** The social registry; without a URL, the households table stands in for it. */
+  registry: { url?: string; adapter: 'dci' | 'rest'; token?: string }
+  /** Re-verify each household this many years after its last score (a daily sweep); unset: off. */
+  recertificationYears?: number
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -175,6 +186,8 @@ export function loadConfig(
     dataKeys: e.DATA_KEYS,
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
+    registry: { url: e.REGISTRY_URL, adapter: e.REGISTRY_ADAPTER, token: e.REGISTRY_TOKEN },
+    recertificationYears: e.RECERTIFICATION_YEARS,
   })
 }
 

@@ -6,6 +6,12 @@ import type { Db } from './db/db'
 import type { Logger } from './infra/logger'
 import { createNotificationActivities } from './notifications/deliver'
 import { createProjectionActivities } from './projection'
+import { createRegistryClient, type RegistryClient } from './registry'
+import { createReverificationActivities } from './reverification'
+import type { Client } from '@temporalio/client'
+import { createReferralActivities } from './referrals/activities'
+import { createAppealActivities } from './appeals/activities'
+import { createRetentionActivities } from './retention/anonymise'
 
 export interface ActivityDeps {
   db: Db
@@ -15,6 +21,10 @@ export interface ActivityDeps {
   /** Base URL of the console, for links in emails. */
   publicUrl?: string
   log?: Logger
+  /** The social registry; absent, the households table stands in for it. */
+  registry?: RegistryClient
+  /** For activities that start workflows (campaigns, recertification sweeps). */
+  temporal?: { client: Client; taskQueue: string }
 }
 
 /**
@@ -43,6 +53,20 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createProjectionActivities({ db: deps.db, publicUrl: deps.publicUrl, cipher: deps.cipher }),
     ...createCaseContextActivities({ db: deps.db }),
+    ...createReferralActivities({
+      db: deps.db,
+      cipher: deps.cipher,
+      publicUrl: deps.publicUrl,
+      log: deps.log,
+    }),
+    ...createAppealActivities({ db: deps.db, cipher: deps.cipher, publicUrl: deps.publicUrl }),
+    ...createRetentionActivities({ db: deps.db }),
+    ...createReverificationActivities({
+      db: deps.db,
+      registry: deps.registry ?? createRegistryClient(undefined, deps.db),
+      temporal: deps.temporal,
+      log: deps.log,
+    }),
     deliverNotification: (dedupeKey: string) =>
       withHeartbeat(() => notifications.deliverNotification(dedupeKey)),
   }

@@ -47,8 +47,8 @@ export function createProjectionActivities({
             satisfaction: s.satisfaction ?? null,
             openedAt: s.openedAt,
             closedAt: s.closedAt ?? null,
-            parentCaseId: null,
-            householdId: null,
+            parentCaseId: s.parentCaseId ?? null,
+            householdId: s.householdId ?? null,
             lastEventSeq: event.seq,
           })
           .onConflict((oc) =>
@@ -125,7 +125,11 @@ export function createProjectionActivities({
         for (const link of event.links ?? []) {
           await trx
             .insertInto('caseLinks')
-            .values({ fromCaseId: s.caseId, toCaseId: link.toCaseId, kind: link.kind })
+            .values({
+              fromCaseId: link.fromCaseId ?? s.caseId,
+              toCaseId: link.toCaseId,
+              kind: link.kind,
+            })
             .onConflict((oc) => oc.doNothing())
             .execute()
         }

@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client'
 import { loadConfig } from './config'
 import { createDb } from './db/db'
 import { assertSchemaCurrent } from './db/schema-check'
@@ -11,6 +12,8 @@ import { createWorker } from './worker'
 import { loadFieldCipher, loadPayloadCodec } from './crypto/keyring'
 import { createMailTransport } from './mail/transport'
 import { startNotificationSweeper } from './notifications/sweeper'
+import { ensureRetentionSchedule } from './retention/schedule'
+import { encryptedDataConverter } from './infra/temporal-client'
 
 /** `npm run worker`: one worker process; run as many as the load needs, on the same task queue. */
 runMain(async () => {
@@ -39,7 +42,19 @@ runMain(async () => {
       publicUrl: config.api.publicUrl,
       codec,
       log,
+      registry: config.registry,
     })
+    // The retention schedule (anonymisation of closed cases), created once by the first worker.
+    await ensureRetentionSchedule(
+      new Client({
+        connection,
+        namespace: temporal.namespace,
+        dataConverter: encryptedDataConverter(codec),
+      }),
+      { taskQueue: config.temporal.taskQueue },
+    ).catch((error: unknown) =>
+      log.warn({ err: error }, 'the retention schedule could not be created; create it by hand'),
+    )
     const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
     lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())

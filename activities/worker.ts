@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { NativeConnection, Worker } from '@temporalio/worker'
 import type { PayloadCodec } from '@temporalio/common'
+import { Client, Connection } from '@temporalio/client'
+import type { Config } from './config'
+import { createRegistryClient, describeRegistry } from './registry'
 import { createActivities, type ActivityDeps } from '.'
 import type { Db } from './db/db'
 import { firstLine, StartupError } from './infra/errors'
@@ -23,6 +26,10 @@ export interface WorkerOptions {
   /** Encrypts every payload (inputs, results, messages) before it reaches Temporal's history. */
   codec?: PayloadCodec
   log?: Logger
+  /** The social registry (REGISTRY_URL…); unset, the households table serves as the registry. */
+  registry?: Config['registry']
+  /** A client for the activities that start cases (campaigns, recertification sweeps). */
+  temporalClient?: Client
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled now. */
   workflowBundle?: { codePath: string }
 }
@@ -43,6 +50,8 @@ export async function createWorker(
       `the worker cannot reach Temporal at ${options.temporal.address}: ${firstLine(error)}`,
     )
   }
+  const registry = createRegistryClient(options.registry, options.db)
+  options.log?.info(describeRegistry(registry, options.registry))
   const worker = await Worker.create({
     connection,
     namespace: options.temporal.namespace,
@@ -53,6 +62,19 @@ export async function createWorker(
       cipher: options.cipher,
       publicUrl: options.publicUrl,
       log: options.log,
+      registry,
+      // Campaign and sweep activities start cases: with no client given, one that connects on
+      // first use (most workers never need it).
+      temporal: {
+        client:
+          options.temporalClient ??
+          new Client({
+            connection: Connection.lazy(await connectionOptions(options.temporal)),
+            namespace: options.temporal.namespace,
+            dataConverter: options.codec ? encryptedDataConverter(options.codec) : undefined,
+          }),
+        taskQueue: options.taskQueue,
+      },
     }),
     dataConverter: options.codec ? encryptedDataConverter(options.codec) : undefined,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),

@@ -7,7 +7,7 @@ import { createLogger } from '../activities/infra/logger'
 import { checkDatabase } from '../activities/infra/postgres'
 import { connectClient } from '../activities/infra/temporal-client'
 import { createShutdown } from '../activities/shutdown'
-import { loadPayloadCodec } from '../activities/crypto/keyring'
+import { loadFieldCipher, loadPayloadCodec } from '../activities/crypto/keyring'
 import { createApp } from './app'
 import { serveApi } from './server'
 
@@ -23,6 +23,7 @@ runMain(async () => {
     lifecycle.add('database pool', () => db.destroy())
     await assertSchemaCurrent(db)
     const codec = await loadPayloadCodec(config)
+    const cipher = await loadFieldCipher(config)
     const temporal = await connectClient(settings, { codec })
     lifecycle.add('temporal client', () => temporal.connection.close())
     const server = await serveApi(
@@ -31,6 +32,7 @@ runMain(async () => {
         temporal,
         log,
         codec,
+        cipher,
         taskQueue: config.temporal.taskQueue,
         secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
       }),

@@ -34,6 +34,12 @@ export const refusalStatus: Record<ErrorCode, ContentfulStatusCode> = {
   FOUR_EYES: 403,
   INVALID_FORM: 422,
   INVALID_COMMAND: 422,
+  REFERRAL_NOT_ROUTED_TO_YOU: 403,
+  REVIEWER_NOT_INDEPENDENT: 403,
+  APPEAL_WINDOW_CLOSED: 422,
+  CONSENT_REQUIRED: 422,
+  CONSENT_OVERRIDE_NOT_ALLOWED: 403,
+  ACTION_NOT_SUPPORTED: 409,
 }
 
 const isErrorCode = (type: unknown): type is ErrorCode =>
@@ -59,6 +65,13 @@ export function fromTemporalError(error: unknown): unknown {
       const details = cause.details?.[0] ?? undefined
       return refusal(cause.type, cause.message, details ?? undefined)
     }
+    // The SDK's own refusal of an Update the workflow has no handler for: this case kind does
+    // not take that command (e.g. pausing a referral's SLA through the grievance route).
+    if (
+      cause instanceof ApplicationFailure &&
+      /^No registered handler for update/.test(cause.message)
+    )
+      return refusal(ErrorCode.ACTION_NOT_SUPPORTED, 'This kind of case does not take that command')
     return error
   }
   if (error instanceof WorkflowNotFoundError) {

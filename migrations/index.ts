@@ -8,6 +8,9 @@ import * as m20261129000600 from './2026_11_29_000600_add_area_paths_and_idempot
 import * as m20261129000700 from './2026_11_29_000700_create_case_tracking'
 import * as m20261129000800 from './2026_11_29_000800_add_export_permission'
 import * as m20261129000900 from './2026_11_29_000900_create_break_glass'
+import * as m20261129001010 from './2026_11_29_001010_create_reverification_tables'
+import * as m20261129001100 from './2026_11_29_001100_create_referrals_and_appeals'
+import * as m20261129001200 from './2026_11_29_001200_add_case_anonymisation'
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -23,4 +26,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_000700_create_case_tracking': m20261129000700,
   '2026_11_29_000800_add_export_permission': m20261129000800,
   '2026_11_29_000900_create_break_glass': m20261129000900,
+  '2026_11_29_001010_create_reverification_tables': m20261129001010,
+  '2026_11_29_001100_create_referrals_and_appeals': m20261129001100,
+  '2026_11_29_001200_add_case_anonymisation': m20261129001200,
 }

@@ -29,6 +29,11 @@ export const investigationForm = z.object({
   proposedResolution: z.enum(['upheld', 'rejected', 'partly_upheld', 'information_given']),
   /** A resolution that changes eligibility or payment needs a supervisor's approval. */
   changesEligibilityOrPayment: z.boolean(),
+  /** The registry household concerned: an upheld exclusion grievance re-verifies it. */
+  householdId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{3,64}$/)
+    .optional(),
 })
 
 export const approvalForm = z

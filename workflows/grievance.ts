@@ -3,11 +3,15 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow'
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common'
 import type { ZodType } from 'zod'
 import type { CaseActivities } from '../activities'
 import { projectableResult, taskForms, type InvestigationForm, type TriageForm } from './forms'
@@ -26,6 +30,7 @@ import {
 } from './kernel/tasks'
 import {
   caseSnapshotQuery,
+  caseWorkflowId,
   claimTaskUpdate,
   closeCaseUpdate,
   completeTaskUpdate,
@@ -52,6 +57,7 @@ import {
   type RoleCode,
   type TaskProjection,
 } from './messages'
+import { spawnedReverificationId, type OpenReverificationInput } from './reverification-messages'
 import {
   CaseAreaKey,
   CaseKindKey,
@@ -825,6 +831,53 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
     condition(() => current().status === 'closed' || !isOpen(findTask(current().tasks, task.id)))
   const latest = (kind: string) => [...current().tasks].reverse().find((t) => t.kind === kind)
 
+  /**
+   * Action stage: an upheld exclusion grievance that names a household spawns the household's
+   * re-verification (a case of its own, `RV-<grievance id>`, that outlives the grievance), once.
+   */
+  const reverificationDue = (): string | undefined => {
+    const s = current()
+    const householdId = latest('investigation')?.result?.householdId
+    if (
+      s.category !== 'exclusion_error' ||
+      typeof householdId !== 'string' ||
+      !['upheld', 'partly_upheld'].includes(s.resolution?.proposedResolution ?? '') ||
+      (s.links ?? []).some((l) => l.toCaseId === spawnedReverificationId(s.caseId)) ||
+      // Cases that reached this point before spawning existed replay as they ran.
+      !patched('spawn-reverification')
+    ) {
+      return undefined
+    }
+    return householdId
+  }
+  const spawnReverification = async (householdId: string) => {
+    const s = current()
+    const rvId = spawnedReverificationId(s.caseId)
+    try {
+      await startChild('reverificationWorkflow', {
+        workflowId: caseWorkflowId(rvId),
+        args: [
+          {
+            caseId: rvId,
+            householdId,
+            areaCode: commune,
+            trigger: 'grievance',
+            parentCaseId: s.caseId,
+            openedBy: SYSTEM_ACTOR,
+          } satisfies OpenReverificationInput,
+        ],
+        // The re-verification runs its own course, whatever becomes of the grievance.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [{ key: CaseKindKey, value: 'reverification' }],
+      })
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error
+    }
+    s.links = [...(s.links ?? []), { toCaseId: rvId, kind: 'spawned' }]
+    // The link row itself is written by the new case's opening (both rows must exist).
+    await emit('case.spawned', SYSTEM_ACTOR, null, { toCaseId: rvId, kind: 'reverification' })
+  }
+
   const step = async () => {
     const s = current()
     switch (s.stage) {
@@ -920,6 +973,10 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
         return
       }
       case 'outcome': {
+        // Only an actual spawn awaits: an extra await here would reorder the commands of
+        // running cases (the deadline watcher runs alongside) and break their replay.
+        const householdId = reverificationDue()
+        if (householdId) await spawnReverification(householdId)
         const at = now()
         const stopped = appendClock({ type: 'stopped', at: at.toISOString() })
         s.appealWindowEndsAt = iso(at.getTime() + s.context.policy.targets.appealWindow)

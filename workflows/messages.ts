@@ -194,7 +194,8 @@ export interface SatisfactionCommand {
 
 /** A notification the projection turns into outbox rows (recipients resolved there). */
 export interface NotificationIntent {
-  template: 'new_task' | 'task_reminder' | 'escalation' | 'acknowledgement' | 'outcome'
+  template:
+    'new_task' | 'task_reminder' | 'escalation' | 'acknowledgement' | 'outcome' | 'appeal_decision'
   to: { userId: string } | { complainant: true }
   params: { taskKind?: string; dueAt?: string; level?: string }
 }
@@ -233,12 +234,21 @@ export interface CaseEvent {
     resolveDueAt?: string | null
     escalationLevel?: number
     satisfaction?: string | null
+    /** The household a re-verification (or referral) is about. */
+    householdId?: string
+    /** The case that spawned this one (a grievance spawning a re-verification). */
+    parentCaseId?: string
   }
   tasks?: TaskProjection[]
   notify?: NotificationIntent[]
   /** Only on `case.opened`: stored in `complainant_contacts`, never in the case row. */
   contact?: { email?: string; phone?: string; locale: Locale }
-  links?: { toCaseId: string; kind: 'duplicate_of' | 'spawned' | 'appeal_of' | 'related' }[]
+  links?: {
+    /** The link's origin when it is not this case (a spawned case records its parent's link). */
+    fromCaseId?: string
+    toCaseId: string
+    kind: 'duplicate_of' | 'spawned' | 'appeal_of' | 'related'
+  }[]
 }
 
 export const closeCaseUpdate = defineUpdate<CaseSnapshot, [CloseCaseCommand]>('closeCase')
@@ -292,6 +302,15 @@ export const ErrorCode = {
   WRONG_STAGE: 'WRONG_STAGE',
   CASE_NOT_CLOSED: 'CASE_NOT_CLOSED',
   CASE_NOT_FOUND: 'CASE_NOT_FOUND',
+  /** A referral command from a partner the referral is not routed to. */
+  REFERRAL_NOT_ROUTED_TO_YOU: 'REFERRAL_NOT_ROUTED_TO_YOU',
+  /** An appeal reviewed or decided by someone who decided the contested case. */
+  REVIEWER_NOT_INDEPENDENT: 'REVIEWER_NOT_INDEPENDENT',
+  APPEAL_WINDOW_CLOSED: 'APPEAL_WINDOW_CLOSED',
+  CONSENT_REQUIRED: 'CONSENT_REQUIRED',
+  CONSENT_OVERRIDE_NOT_ALLOWED: 'CONSENT_OVERRIDE_NOT_ALLOWED',
+  /** A command this kind of case does not take (e.g. a grievance-only command on a referral). */
+  ACTION_NOT_SUPPORTED: 'ACTION_NOT_SUPPORTED',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -219,6 +219,12 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
         accounts.map((a) => ({ userId: ids.get(a.username)!, roleCode: a.role, areaCode: a.area })),
       )
       .execute()
+    // Each partner user acts for its organisation (users.partner_code, migration 001100).
+    for (const p of partners) {
+      await sql`update users set partner_code = ${p.code} where username = ${`partenaire.${p.code}`}`.execute(
+        trx,
+      )
+    }
     await trx
       .insertInto('appSettings')
       .values({

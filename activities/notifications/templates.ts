@@ -6,7 +6,7 @@
  */
 
 export type TemplateName =
-  'new_task' | 'task_reminder' | 'escalation' | 'acknowledgement' | 'outcome'
+  'new_task' | 'task_reminder' | 'escalation' | 'acknowledgement' | 'outcome' | 'appeal_decision'
 export type NotificationLocale = 'fr' | 'en'
 
 export const TEMPLATE_NAMES: readonly TemplateName[] = [
@@ -15,6 +15,7 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   'escalation',
   'acknowledgement',
   'outcome',
+  'appeal_decision',
 ]
 
 /** What a template may show: a case reference, codes, a due time and a link. Nothing personal. */
@@ -127,6 +128,7 @@ interface Strings {
   escalation: Template
   acknowledgement: Template
   outcome: Template
+  appeal_decision: Template
 }
 type Template = (
   p: TemplateParams,
@@ -240,6 +242,19 @@ const fr: Strings = {
           'votre référence.',
     ],
   }),
+  appeal_decision: (p) => ({
+    subject: `Décision sur votre recours ${p.reference}`,
+    lines: [
+      'Bonjour,',
+      '',
+      `Votre recours enregistré sous la référence ${p.reference} a été examiné par une personne ` +
+        'qui n’avait pas pris la décision contestée, et une décision a été prise.',
+      p.link
+        ? `Pour en connaître le détail, consultez ${p.link} ou appelez la ligne d’assistance du programme.`
+        : 'Pour en connaître le détail, appelez la ligne d’assistance du programme en indiquant ' +
+          'votre référence.',
+    ],
+  }),
 }
 
 const en: Strings = {
@@ -308,6 +323,18 @@ const en: Strings = {
       p.link
         ? `For the details, visit ${p.link} with your reference and PIN, or call the ` +
           'programme helpline.'
+        : 'For the details, call the programme helpline and give your reference.',
+    ],
+  }),
+  appeal_decision: (p) => ({
+    subject: `Decision on your appeal ${p.reference}`,
+    lines: [
+      'Hello,',
+      '',
+      `Your appeal registered under reference ${p.reference} was reviewed by someone who did not ` +
+        'take the contested decision, and a decision was taken.',
+      p.link
+        ? `For the details, visit ${p.link} or call the programme helpline.`
         : 'For the details, call the programme helpline and give your reference.',
     ],
   }),

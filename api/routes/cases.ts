@@ -19,6 +19,7 @@ import {
   linkCaseUpdate,
 } from '../../workflows/messages'
 import { actorFor, apiDb, areasWithin, audit, breakGlassActor, visibleCases } from '../access'
+import { caseChain, CaseChainSchema } from '../case-chain'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { reopenCase } from '../commands/reopen'
 import { ApiError } from '../errors'
@@ -156,6 +157,8 @@ const CaseDetailSchema = CaseSchema.extend({
   /** From the workflow when it answers; null when it cannot be queried (the row is then the truth). */
   live: LiveSchema.nullable(),
   timeline: z.array(EventSchema),
+  /** The chain of linked cases (spawned, appeal of…) the user may see. */
+  chain: CaseChainSchema,
 }).openapi('CaseDetail')
 
 const CommandResultSchema = z
@@ -603,7 +606,15 @@ export function casesRoutes(deps: CasesDeps) {
           live = null
         }
       }
-      return c.json({ ...caseDto(row), live, timeline: await timeline(db, row.id) }, 200)
+      return c.json(
+        {
+          ...caseDto(row),
+          live,
+          timeline: await timeline(db, row.id),
+          chain: await caseChain(db, user, row.id),
+        },
+        200,
+      )
     })
     .openapi(eventsRoute, async (c) => {
       const user = c.get('user')

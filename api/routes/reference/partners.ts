@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { sql, type Selectable } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import type { PartnersTable } from '../../../activities/db/schema'
+import { referralDb, type ReferralTables } from '../../../activities/referrals/tables'
 import { apiDb, within } from '../../access'
 import type { AppEnv } from '../../auth/types'
 import { idempotency } from '../../idempotency'
@@ -59,6 +60,8 @@ const OfferSchema = z
     /** The partner delivers the service in this area and every area below it. */
     areaCode: z.string(),
     areaName: z.string(),
+    /** Coverage order: referrals go to the partner with the lowest priority first. */
+    priority: z.number().int(),
   })
   .openapi('PartnerService')
 
@@ -72,7 +75,12 @@ const ServiceDetailSchema = ServiceSchema.extend({
   ),
 }).openapi('ServiceDetail')
 
-const OfferInput = z.object({ serviceCode: knownCode, areaCode })
+const OfferInput = z.object({
+  serviceCode: knownCode,
+  areaCode,
+  /** Coverage order of referrals (lowest first); 100 unless given. */
+  priority: z.number().int().min(1).max(1000).default(100),
+})
 const partnerFields = {
   name: text(200),
   kind: z.enum(kinds),
@@ -229,11 +237,18 @@ export function partnersRoutes({ db }: { db: Db }) {
       .where('code', '=', code)
       .executeTakeFirst()
     if (!row) return undefined
-    const services = await db
+    const services = await referralDb(db)
       .selectFrom('partnerServices as ps')
       .innerJoin('services as s', 's.code', 'ps.serviceCode')
       .innerJoin('adminAreas as a', 'a.code', 'ps.areaCode')
-      .select(['ps.serviceCode', 's.labelFr', 's.labelEn', 'ps.areaCode', 'a.name as areaName'])
+      .select([
+        'ps.serviceCode',
+        's.labelFr',
+        's.labelEn',
+        'ps.areaCode',
+        'a.name as areaName',
+        'ps.priority',
+      ])
       .where('ps.partnerCode', '=', code)
       .orderBy('ps.serviceCode')
       .orderBy('ps.areaCode')
@@ -268,11 +283,19 @@ export function partnersRoutes({ db }: { db: Db }) {
       if (!areas.has(o.areaCode)) throw invalid(`services.${i}.areaCode`, 'no such area')
     })
   }
-  const uniqueOffers = (code: string, offers: { serviceCode: string; areaCode: string }[]) => [
+  const uniqueOffers = (
+    code: string,
+    offers: { serviceCode: string; areaCode: string; priority: number }[],
+  ) => [
     ...new Map(
       offers.map((o) => [
         `${o.serviceCode} ${o.areaCode}`,
-        { partnerCode: code, serviceCode: o.serviceCode, areaCode: o.areaCode },
+        {
+          partnerCode: code,
+          serviceCode: o.serviceCode,
+          areaCode: o.areaCode,
+          priority: o.priority,
+        },
       ]),
     ).values(),
   ]
@@ -337,7 +360,12 @@ export function partnersRoutes({ db }: { db: Db }) {
         db.transaction().execute(async (trx) => {
           await trx.insertInto('partners').values(body).execute()
           const offers = uniqueOffers(body.code, services)
-          if (offers.length) await trx.insertInto('partnerServices').values(offers).execute()
+          if (offers.length)
+            await trx
+              .withTables<ReferralTables>()
+              .insertInto('partnerServices')
+              .values(offers)
+              .execute()
         }),
       )
       return c.json((await detail(body.code))!, 201)
@@ -361,7 +389,12 @@ export function partnersRoutes({ db }: { db: Db }) {
         if (services) {
           await trx.deleteFrom('partnerServices').where('partnerCode', '=', code).execute()
           const offers = uniqueOffers(code, services)
-          if (offers.length) await trx.insertInto('partnerServices').values(offers).execute()
+          if (offers.length)
+            await trx
+              .withTables<ReferralTables>()
+              .insertInto('partnerServices')
+              .values(offers)
+              .execute()
         }
       })
       return c.json((await detail(code))!, 200)

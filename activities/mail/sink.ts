@@ -69,6 +69,9 @@ export async function startMailSink(options: {
       })
     },
   })
+  // A client that drops its connection (a worker killed mid-send) must not stop the sink:
+  // without a listener, the server's 'error' event would end the whole process.
+  smtp.on('error', (error: Error) => log.warn({ err: error }, 'mail sink: SMTP connection error'))
   const smtpPort = await listenOrExplain(smtp.server, host, {
     port: options.smtpPort,
     purpose: 'the mail sink (SMTP_PORT)',

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto'
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client'
+import { inject } from 'vitest'
+import {
+  caseWorkflowId,
+  completeTaskUpdate,
+  ErrorCode,
+  grievanceViewQuery,
+  type Actor,
+  type OpenCaseInput,
+} from '../../workflows/messages'
+import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
+import { grievanceInput } from '../helpers/fixtures'
+import { spawnEntry, type Spawned } from '../helpers/processes'
+import { eventually } from '../helpers/temporal'
+
+/** The processes of one fault test, each killed by its own process id at the end. */
+export class Processes {
+  private readonly all: Spawned[] = []
+
+  constructor(private readonly base: Record<string, string>) {}
+
+  /** Workers that died by themselves (not killed by the test), with their last words. */
+  readonly crashes: string[] = []
+  private stopping = false
+
+  /**
+   * `npm run worker` as a separate process; resolves once it polls its task queue. `supervised`:
+   * a worker that exits by itself is started again, as systemd or Kubernetes does in production;
+   * each such exit is recorded in `crashes`.
+   */
+  async worker(env: Record<string, string> = {}, { supervised = false } = {}): Promise<Spawned> {
+    const w = spawnEntry('activities/worker-main.ts', { ...this.base, ...env })
+    this.all.push(w)
+    if (supervised) {
+      w.child.once('exit', (code, signal) => {
+        if (this.stopping) return
+        this.crashes.push(`worker exited (${code ?? signal}): ${w.stderr().slice(-400)}`)
+        void this.worker(env, { supervised }).catch(() => undefined)
+      })
+    }
+    await w.waitFor(/worker running/, 60_000)
+    return w
+  }
+
+  /** `npm run api` as a separate process on a free port; resolves with its base URL. */
+  async api(env: Record<string, string> = {}): Promise<{ process: Spawned; url: string }> {
+    const a = spawnEntry('api/main.ts', { ...this.base, API_PORT: '0', ...env })
+    this.all.push(a)
+    await a.waitFor(/API listening/, 60_000)
+    const url = /"url":"(http:[^"]+)"/.exec(a.stdout() + a.stderr())?.[1]
+    if (!url) throw new Error(`no URL in the API's log:\n${a.stdout()}`)
+    return { process: a, url }
+  }
+
+  /** Everything the processes wrote (stdout and stderr): searched for canaries. */
+  logs(): string {
+    return this.all.map((p) => p.stdout() + p.stderr()).join('\n')
+  }
+
+  /** SIGKILL, by pid, to each process still running. */
+  async killAll(): Promise<void> {
+    this.stopping = true
+    for (const p of this.all) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL')
+      await p.exit().catch(() => undefined)
+    }
+  }
+}
+
+/** The environment of the worker and API processes of a test. */
+export function processEnv(options: {
+  databaseUrl: string
+  temporalAddress?: string
+  taskQueue: string
+  smtpUrl?: string
+}): Record<string, string> {
+  return {
+    DATABASE_URL: options.databaseUrl,
+    TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: inject('namespace'),
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    SMTP_URL: options.smtpUrl ?? inject('smtpUrl'),
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+    DATA_KEYS: TEST_DATA_KEYS,
+    LOG_LEVEL: 'info',
+  }
+}
+
+export const newTaskQueue = (name: string) => `fault-${name}-${randomUUID().slice(0, 8)}`
+
+/** A grievance with a complainant's address, so that it sends 4 emails on its way to closure. */
+export function caseWithContact(overrides: Partial<OpenCaseInput> = {}): OpenCaseInput {
+  const input = grievanceInput(overrides)
+  return {
+    ...input,
+    contact: input.contact ?? {
+      email: `fault-${input.caseId.toLowerCase()}@exemple.ml`,
+      locale: 'fr',
+    },
+  }
+}
+
+/** Opens a case, retrying through an outage (a start already accepted counts as done). */
+export async function openCase(
+  client: Client,
+  taskQueue: string,
+  input: OpenCaseInput,
+  timeoutMs = 120_000,
+): Promise<WorkflowHandle> {
+  await eventually(
+    () =>
+      client.workflow
+        .start('grievanceWorkflow', {
+          workflowId: caseWorkflowId(input.caseId),
+          taskQueue,
+          args: [input],
+        })
+        .then(
+          () => true,
+          (error: Error) =>
+            error.name === 'WorkflowExecutionAlreadyStartedError' ? true : undefined,
+        ),
+    { timeoutMs, what: `case ${input.caseId} started` },
+  )
+  return client.workflow.getHandle(caseWorkflowId(input.caseId))
+}
+
+/** One call to Temporal, given up after 15 s (then retried by the caller): never a hung test. */
+const bounded = <T>(handle: WorkflowHandle, call: () => Promise<T>) =>
+  handle.client.withDeadline(Date.now() + 15_000, call)
+
+/**
+ * Completes the case's open task of `kind` as its assignee, retrying through outages: a
+ * completion whose answer was lost is found completed on the next try, and counts as done.
+ */
+export async function completeTask(
+  handle: WorkflowHandle,
+  kind: string,
+  data: Record<string, unknown>,
+  timeoutMs = 180_000,
+): Promise<void> {
+  let taskId: string | undefined
+  await eventually(
+    async () => {
+      const view = await bounded(handle, () => handle.query(grievanceViewQuery)).catch(
+        () => undefined,
+      )
+      if (!view) return undefined
+      const task = taskId
+        ? view.tasks.find((t) => t.id === taskId)
+        : view.tasks.find((t) => t.kind === kind)
+      if (!task) return undefined
+      taskId = task.id
+      if (task.status === 'completed') return true
+      const by: Actor = { userId: task.assigneeId, role: 'case_worker' }
+      return bounded(handle, () =>
+        handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: task.id, actor: by, data }] }),
+      ).then(
+        () => true,
+        (error: unknown) =>
+          error instanceof WorkflowUpdateFailedError &&
+          (error.cause as { type?: string } | undefined)?.type === ErrorCode.TASK_ALREADY_COMPLETED
+            ? true
+            : undefined,
+      )
+    },
+    { timeoutMs, what: `the ${kind} task of ${handle.workflowId} completed` },
+  )
+}
+
+/** Triage, investigation (rejected, no eligibility change: no approval), then the 2 s appeal window. */
+export async function driveToClosure(handle: WorkflowHandle, timeoutMs = 180_000): Promise<void> {
+  await completeTask(
+    handle,
+    'triage',
+    { category: 'wrong_amount', sensitive: false, priority: 'normal' },
+    timeoutMs,
+  )
+  await completeTask(
+    handle,
+    'investigation',
+    {
+      findings: 'Le montant versé correspond au barème du ménage.',
+      proposedResolution: 'rejected',
+      changesEligibilityOrPayment: false,
+    },
+    timeoutMs,
+  )
+  await eventually(
+    () =>
+      bounded(handle, () => handle.describe()).then(
+        (d) => (d.status.name === 'COMPLETED' ? true : undefined),
+        () => undefined,
+      ),
+    { timeoutMs, what: `${handle.workflowId} closed` },
+  )
+}
+
+/** `fetch` with a deadline: an API that hangs fails the test instead of stalling it. */
+export async function fetchWithin(
+  url: string,
+  init: RequestInit & { timeoutMs?: number } = {},
+): Promise<Response> {
+  return fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? 20_000) })
+}

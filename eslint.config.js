@@ -19,6 +19,18 @@ export default tseslint.config(
     },
   },
   {
+    // The console: browser code (and its component tests), held to the same promise rules.
+    files: ['admin-ui/**/*.tsx'],
+    languageOptions: {
+      globals: { ...globals.browser, ...globals.node },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O clients.
     files: ['workflows/**/*.ts'],
     rules: {

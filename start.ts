@@ -16,6 +16,9 @@ import { createWorker } from './activities/worker'
 import { loadFieldCipher, loadPayloadCodec } from './activities/crypto/keyring'
 import { createMailTransport } from './activities/mail/transport'
 import { startNotificationSweeper } from './activities/notifications/sweeper'
+import { ensureRecertificationSchedule } from './activities/reverification-schedule'
+import { ensureUiBuilt } from './activities/infra/ui-build'
+import { ensureRetentionSchedule } from './activities/retention/schedule'
 
 /**
  * `npm start`: the whole system on one machine. Starts what is not configured (PostgreSQL, the
@@ -60,7 +63,23 @@ runMain(async () => {
       publicUrl,
       codec,
       log,
+      registry: config.registry,
+      temporalClient: temporal,
     })
+    // The retention schedule (anonymisation of closed cases), created once by the first worker.
+    await ensureRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue }).catch(
+      (error: unknown) =>
+        log.warn({ err: error }, 'the retention schedule could not be created; create it by hand'),
+    )
+    // The recertification sweep (RECERTIFICATION_YEARS), created once by the first worker.
+    if (config.recertificationYears) {
+      await ensureRecertificationSchedule(temporal, {
+        taskQueue: config.temporal.taskQueue,
+        periodMs: config.recertificationYears * 365 * 24 * 3600 * 1000,
+      }).catch((error: unknown) =>
+        log.warn({ err: error }, 'the recertification schedule could not be created'),
+      )
+    }
     const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
     lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())
@@ -74,12 +93,15 @@ runMain(async () => {
       void lifecycle.shutdown('worker failure').then(() => process.exit(1))
     })
 
+    // The console and public pages are built here when their sources are newer than the build.
+    await ensureUiBuilt(log)
     const server = await serveApi(
       createApp({
         db,
         temporal,
         log,
         codec,
+        cipher,
         taskQueue: config.temporal.taskQueue,
         secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
       }),
@@ -92,6 +114,7 @@ runMain(async () => {
       '',
       'RSU Casework is running.',
       `  Console       ${server.url}/admin/`,
+      `  Public pages  ${server.url}/  (submit and follow a grievance)`,
       `  API           ${server.url}/api`,
       `  API docs      ${server.url}/api/docs  (OpenAPI: ${server.url}/api/openapi.json)`,
       `  Health        ${server.url}/api/health/ready`,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { PayloadCodec } from '@temporalio/common'
@@ -7,10 +6,13 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
+import type { FieldCipher } from '../activities/crypto/field-cipher'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
 import { ApiError, notFound, onError } from './errors'
+import { deadline } from './deadline'
 import { codecRoutes } from './routes/codec'
+import { consoleStaticRoutes } from './routes/console-static'
 import { requireAuth } from './auth/middleware'
 import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
@@ -19,8 +21,13 @@ import { casesRoutes } from './routes/cases'
 import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
 import { publicRoutes } from './routes/public'
+import { publicPages } from './routes/public-static'
 import { referenceRoutes } from './routes/reference'
+import { referralsRoutes } from './routes/referrals'
+import { appealsRoutes } from './routes/appeals'
+import { partnerWebhookRoutes } from './routes/partner-webhooks'
 import { reportsRoutes } from './routes/reports'
+import { reverificationsRoutes } from './routes/reverifications'
 import { tasksRoutes } from './routes/tasks'
 
 export interface AppDeps {
@@ -37,9 +44,9 @@ export interface AppDeps {
   secureCookies?: boolean
   /** Origins allowed to call the API from a browser (the console's, when not served by us). */
   consoleOrigins?: string[]
+  /** Encrypts secrets stored by the API (partner webhook secrets); without it they are refused. */
+  cipher?: FieldCipher
 }
-
-const placeholder = readFileSync(new URL('../admin-ui/placeholder.html', import.meta.url), 'utf8')
 
 /** The HTTP application: the API under /api and the console under /admin. */
 export function createApp(deps: AppDeps) {
@@ -62,6 +69,10 @@ export function createApp(deps: AppDeps) {
   api
     .route('/cases', casesRoutes(deps))
     .route('/tasks', tasksRoutes(deps))
+    .route('/reverifications', reverificationsRoutes(deps))
+    .route('/referrals', referralsRoutes(deps))
+    .route('/appeals', appealsRoutes(deps))
+    .route('/partners', partnerWebhookRoutes({ db: deps.db, cipher: deps.cipher }))
     .route('/', breakGlassRoutes(deps))
     .route('/', referenceRoutes(deps))
     .route('/', reportsRoutes(deps))
@@ -134,10 +145,13 @@ export function createApp(deps: AppDeps) {
           },
         }),
       )
+      // An outage answers 503 with Retry-After within seconds, never a hang (api/deadline.ts).
+      .use('/api/*', deadline())
       .route('/api', api)
-      .get('/', (c) => c.redirect('/admin/'))
+      // The public pages (submit and follow a grievance) at the root of the site.
+      .route('/', publicPages())
       .get('/admin', (c) => c.redirect('/admin/'))
-      .get('/admin/*', (c) => c.html(placeholder))
+      .route('/admin', consoleStaticRoutes())
       .notFound(notFound)
       .onError(onError(deps.log))
   )

@@ -43,10 +43,15 @@ async function isStale(dir: string): Promise<boolean> {
 /**
  * Builds each front end whose sources are newer than its build (or that was never built), so that
  * `npm start` and the browser tests work right after `npm install`. A lock per front end keeps
- * two processes (a start and a test run) from writing the same dist/ at once.
+ * two processes (a start and a test run) from writing the same dist/ at once. `only` limits it to
+ * some front ends (a browser test of the public pages needs no console).
  */
-export async function ensureUiBuilt(log: Logger, options: { force?: boolean } = {}): Promise<void> {
+export async function ensureUiBuilt(
+  log: Logger,
+  options: { force?: boolean; only?: UiAppName[] } = {},
+): Promise<void> {
   for (const app of uiApps) {
+    if (options.only && !options.only.includes(app.name)) continue
     if (!existsSync(path.join(app.dir, 'vite.config.ts'))) continue
     if (!options.force && !(await isStale(app.dir))) continue
     const release = await lockfile.lock(app.dir, {

@@ -1,3 +1,4 @@
+import { startWithin } from '../deadline'
 import { randomBytes, randomInt } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { hash, verify, type Algorithm } from '@node-rs/argon2'
@@ -60,6 +61,20 @@ const Receipt = z
   })
   .openapi('GrievanceReceipt')
 
+const PublicOptions = z
+  .object({
+    communes: z.array(
+      z.object({ code: z.string(), name: z.string(), cercle: z.string(), region: z.string() }),
+    ),
+    categories: z.array(
+      z.object({ code: z.enum(categoryCodes), labelFr: z.string(), labelEn: z.string() }),
+    ),
+  })
+  .openapi('PublicOptions')
+
+/** How long the public form's lists are kept, in this process and in browsers and proxies. */
+const OPTIONS_TTL_MS = 5 * 60_000
+
 const TrackBody = z.object({
   reference: z.string().trim().toUpperCase().max(40),
   pin: z.string().regex(/^\d{6}$/),
@@ -71,6 +86,7 @@ const Progress = z
     reference: z.string(),
     status: z.enum(['received', 'in_progress', 'resolved', 'closed']),
     message: z.string(),
+    submittedAt: z.string(),
     updatedAt: z.string().nullable(),
   })
   .openapi('GrievanceProgress')
@@ -167,11 +183,13 @@ export async function registerGrievance(
     // An anonymous complainant leaves no contact behind.
     contact: anonymous ? undefined : { ...intake.contact, locale: intake.locale },
   }
-  await deps.temporal.workflow.start('grievanceWorkflow', {
-    workflowId: caseWorkflowId(caseId),
-    taskQueue: deps.taskQueue,
-    args: [input],
-  })
+  await startWithin(deps.temporal, () =>
+    deps.temporal.workflow.start('grievanceWorkflow', {
+      workflowId: caseWorkflowId(caseId),
+      taskQueue: deps.taskQueue,
+      args: [input],
+    }),
+  )
   return { caseId, reference, pin }
 }
 
@@ -218,6 +236,31 @@ export function publicRoutes(deps: {
   const submitLimit = limiter(limits.submit, limits.windowMs)
   const trackLimit = limiter(limits.track, limits.windowMs)
   const tracking = () => deps.db.withTables<{ caseTracking: TrackingTable }>()
+  let cachedOptions: { at: number; value: Promise<z.infer<typeof PublicOptions>> } | undefined
+  const loadOptions = async (): Promise<z.infer<typeof PublicOptions>> => {
+    const communes = await deps.db
+      .selectFrom('adminAreas as commune')
+      .innerJoin('adminAreas as cercle', 'cercle.code', 'commune.parentCode')
+      .innerJoin('adminAreas as region', 'region.code', 'cercle.parentCode')
+      .select(['commune.code', 'commune.name', 'cercle.name as cercle', 'region.name as region'])
+      .where('commune.level', '=', 'commune')
+      .orderBy('region.name')
+      .orderBy('cercle.name')
+      .orderBy('commune.name')
+      .execute()
+    const categories = await deps.db
+      .selectFrom('categories')
+      .select(['code', 'labelFr', 'labelEn'])
+      .where('caseKind', '=', 'grievance')
+      .where('active', '=', true)
+      .where('code', 'in', categoryCodes)
+      .orderBy('labelFr')
+      .execute()
+    return {
+      communes,
+      categories: categories.map((c) => ({ ...c, code: c.code as (typeof categoryCodes)[number] })),
+    }
+  }
 
   const submit = createRoute({
     method: 'post',
@@ -244,6 +287,16 @@ export function publicRoutes(deps: {
     },
   })
 
+  const options = createRoute({
+    method: 'get',
+    path: '/options',
+    tags: ['public'],
+    summary: 'The communes and categories offered by the public form (reference data only)',
+    responses: {
+      200: { description: 'Lists', content: { 'application/json': { schema: PublicOptions } } },
+    },
+  })
+
   return new OpenAPIHono({
     defaultHook: (result) => {
       if (!result.success) {
@@ -256,6 +309,18 @@ export function publicRoutes(deps: {
       }
     },
   })
+    .openapi(options, async (c) => {
+      // Reference data, the same for everyone: cached here and by browsers and proxies, so that a
+      // crowd of phones opening the form costs one query every few minutes.
+      if (!cachedOptions || Date.now() - cachedOptions.at > OPTIONS_TTL_MS) {
+        const value = loadOptions()
+        cachedOptions = { at: Date.now(), value }
+        void value.catch(() => (cachedOptions = undefined))
+      }
+      const value = await cachedOptions.value
+      c.header('Cache-Control', `public, max-age=${OPTIONS_TTL_MS / 1000}`)
+      return c.json(value, 200)
+    })
     .openapi(submit, async (c) => {
       submitLimit(c)
       const body = c.req.valid('json')
@@ -322,6 +387,7 @@ export function publicRoutes(deps: {
           reference,
           status,
           message: text.status[status][locale],
+          submittedAt: row.createdAt.toISOString(),
           updatedAt: kase ? kase.updatedAt.toISOString() : null,
         },
         200,

@@ -115,10 +115,30 @@ const lang = z
   .openapi({ description: 'Column headers and labels: French (default) or English' })
 
 const ReportQuery = z.object({
-  groupBy: z.enum(['region', 'cercle', 'category', 'channel', 'month']),
+  groupBy: z.enum(['region', 'cercle', 'category', 'channel', 'month', 'age']).openapi({
+    description:
+      "`age`: the open cases (the backlog) by days since opening, in buckets '0-7', '8-30', " +
+      "'31-90' and '91+'",
+  }),
   from: day.optional().openapi({ description: 'Opened on or after this day (YYYY-MM-DD)' }),
   to: day.optional().openapi({ description: 'Opened on or before this day (YYYY-MM-DD)' }),
   kind: z.enum(kinds).optional(),
+  // Drill-down: one region, category or channel, e.g. its compliance month by month.
+  areaCode: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,40}$/)
+    .optional()
+    .openapi({ description: 'Only cases in this area and every area below it' }),
+  category: z
+    .string()
+    .regex(/^[a-z0-9_]{1,40}$/)
+    .optional()
+    .openapi({ description: 'Only cases of this category' }),
+  channel: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/)
+    .optional()
+    .openapi({ description: 'Only cases received through this channel' }),
   lang,
 })
 type ReportParams = z.infer<typeof ReportQuery>
@@ -223,6 +243,9 @@ async function reportRows(db: Db, user: AuthUser, params: ReportParams, minCell:
   if (params.kind) q = q.where('cases.kind', '=', params.kind)
   if (params.from) q = q.where('cases.openedAt', '>=', dayStart(params.from))
   if (params.to) q = q.where('cases.openedAt', '<', dayEnd(params.to))
+  if (params.areaCode) q = q.where('cases.areaCode', 'in', areasWithin(db, [params.areaCode]))
+  if (params.category) q = q.where('cases.category', '=', params.category)
+  if (params.channel) q = q.where('cases.channel', '=', params.channel)
 
   let key: Expression<string | null>
   let label: Expression<string | null>
@@ -252,6 +275,16 @@ async function reportRows(db: Db, user: AuthUser, params: ReportParams, minCell:
     case 'month':
       grouped = q
       key = sql<string>`to_char(cases.opened_at at time zone 'Africa/Bamako', 'YYYY-MM')`
+      label = key
+      break
+    case 'age':
+      // The backlog: cases still open, by how long they have been waiting.
+      grouped = q.where('cases.status', '<>', 'closed')
+      key = sql<string>`case
+        when cases.opened_at > now() - interval '8 days' then '0-7'
+        when cases.opened_at > now() - interval '31 days' then '8-30'
+        when cases.opened_at > now() - interval '91 days' then '31-90'
+        else '91+' end`
       label = key
       break
   }
@@ -431,7 +464,29 @@ export function reportsRoutes(deps: ReportsDeps) {
     },
   })
 
+  const permissionRoute = createRoute({
+    method: 'get',
+    path: '/reports/export-permission',
+    tags: ['exports'],
+    summary: 'Whether the signed-in user may export (the console shows its CSV buttons by it)',
+    responses: {
+      200: {
+        description: 'The permission, read from the database on every call',
+        content: { 'application/json': { schema: z.object({ canExport: z.boolean() }) } },
+      },
+      ...errors(401),
+    },
+  })
+
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .openapi(permissionRoute, async (c) => {
+      const row = await exportDb(db)
+        .selectFrom('users')
+        .select('canExport')
+        .where('id', '=', c.get('user').id)
+        .executeTakeFirst()
+      return c.json({ canExport: row?.canExport ?? false }, 200)
+    })
     .openapi(reportRoute, async (c) => {
       const params = c.req.valid('query')
       const rows = await reportRows(db, c.get('user'), params, minCell)

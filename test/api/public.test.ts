@@ -82,6 +82,7 @@ describe('public intake and tracking', () => {
       reference: receipt.reference,
       status: 'received',
       message: 'Your grievance has been received and will be reviewed.',
+      submittedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     })
   })
 
@@ -142,6 +143,48 @@ describe('public intake and tracking', () => {
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirstOrThrow()
     expect(after.n).toBe(before.n)
+  })
+
+  it('lists the communes (with their cercle and region) and categories the form offers, cacheable', async () => {
+    const response = await app().request('/api/public/options')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toMatch(/^public, max-age=\d+/)
+    const body = (await response.json()) as {
+      communes: { code: string; name: string; cercle: string; region: string }[]
+      categories: { code: string; labelFr: string; labelEn: string }[]
+    }
+    expect(body.communes).toContainEqual({
+      code: 'ML-2-KATI-KATI',
+      name: 'Kati',
+      cercle: 'Kati',
+      region: 'Koulikoro',
+    })
+    // Communes only: a region or a cercle is not a place where a grievance can be filed.
+    const communes = await tdb.db
+      .selectFrom('adminAreas')
+      .select('code')
+      .where('level', '=', 'commune')
+      .execute()
+    expect(body.communes.map((c) => c.code).sort()).toEqual(communes.map((c) => c.code).sort())
+    expect(body.categories).toContainEqual({
+      code: 'payment_not_received',
+      labelFr: expect.any(String),
+      labelEn: expect.any(String),
+    })
+    // An inactive category is no longer offered.
+    await tdb.db
+      .updateTable('categories')
+      .set({ active: false })
+      .where('code', '=', 'wrong_amount')
+      .execute()
+    const fresh = (await (await app().request('/api/public/options')).json()) as typeof body
+    expect(fresh.categories.map((c) => c.code)).not.toContain('wrong_amount')
+    expect(fresh.categories.map((c) => c.code)).toContain('payment_not_received')
+    await tdb.db
+      .updateTable('categories')
+      .set({ active: true })
+      .where('code', '=', 'wrong_amount')
+      .execute()
   })
 
   it('rate-limits submissions with a retry hint', async () => {

@@ -61,3 +61,48 @@ export function commandRoutes<P extends z.ZodObject, R extends z.ZodType>(
       },
     })
 }
+
+/**
+ * `GET /`: a page of `resource` with the react-admin list conventions (`sort`, `range`, `filter`
+ * in `query`; the total in `Content-Range: <resource> <first>-<last>/<total>`).
+ */
+export function listRouteFor<Q extends z.ZodObject, S extends z.ZodType>(
+  resource: string,
+  summary: string,
+  query: Q,
+  item: S,
+) {
+  return createRoute({
+    method: 'get',
+    path: '/',
+    tags: [resource],
+    summary,
+    request: { query },
+    responses: {
+      200: {
+        description: `A page of ${resource}; \`Content-Range: ${resource} <first>-<last>/<total>\``,
+        content: { 'application/json': { schema: z.array(item) } },
+      },
+      ...errorResponses(400, 401),
+    },
+  })
+}
+
+/** `GET /{id}` (or the path of another key): one record of `resource`, 404 when out of sight. */
+export function getRouteFor<
+  P extends z.ZodObject,
+  S extends z.ZodType,
+  Path extends string = '/{id}',
+>(resource: string, summary: string, params: P, item: S, description: string, path?: Path) {
+  return createRoute({
+    method: 'get',
+    path: (path ?? '/{id}') as Path,
+    tags: [resource],
+    summary,
+    request: { params },
+    responses: {
+      200: { description, content: { 'application/json': { schema: item } } },
+      ...errorResponses(401, 404),
+    },
+  })
+}

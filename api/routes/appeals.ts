@@ -11,7 +11,7 @@ import type { AppEnv } from '../auth/types'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
 import { validationHook } from '../lists'
-import { errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
+import { errorResponses, IdempotencyHeader, idParam, isoDateTime, getRouteFor } from '../openapi'
 import { refusal, temporalCall } from '../temporal-errors'
 import { loadVisibleCase } from './cases'
 
@@ -73,17 +73,13 @@ const createAppealRoute = createRoute({
     ...errorResponses(401, 403, 404, 409, 422, 503),
   },
 })
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['appeals'],
-  summary: 'An appeal, with its decision once taken',
-  request: { params: idParam('AP-1a2b3c4d') },
-  responses: {
-    200: { description: 'The appeal', content: { 'application/json': { schema: AppealSchema } } },
-    ...errorResponses(401, 404),
-  },
-})
+const getRoute = getRouteFor(
+  'appeals',
+  'An appeal, with its decision once taken',
+  idParam('AP-1a2b3c4d'),
+  AppealSchema,
+  'The appeal',
+)
 
 /**
  * Appeals (DESIGN §4): staff register a household's appeal against a decision they may see,

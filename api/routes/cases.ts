@@ -43,6 +43,8 @@ import {
   commandRoutes,
   idParam,
   isoDateTime,
+  getRouteFor,
+  listRouteFor,
 } from '../openapi'
 
 export interface CasesDeps {
@@ -345,35 +347,20 @@ const priorityRank = sql<number>`case cases.priority when 'urgent' then 3 when '
 
 // ---- Routes ----
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/',
-  tags: ['cases'],
-  summary: 'Cases the user may see (react-admin list conventions)',
-  request: { query: listQuerySchema },
-  responses: {
-    200: {
-      description: 'A page of cases; `Content-Range: cases <first>-<last>/<total>`',
-      content: { 'application/json': { schema: z.array(CaseSchema) } },
-    },
-    ...errors(400, 401),
-  },
-})
+const listRoute = listRouteFor(
+  'cases',
+  'Cases the user may see (react-admin list conventions)',
+  listQuerySchema,
+  CaseSchema,
+)
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['cases'],
-  summary: 'A case: its row, its live state from the workflow and its timeline',
-  request: { params: IdParam },
-  responses: {
-    200: {
-      description: 'The case',
-      content: { 'application/json': { schema: CaseDetailSchema } },
-    },
-    ...errors(401, 404),
-  },
-})
+const getRoute = getRouteFor(
+  'cases',
+  'A case: its row, its live state from the workflow and its timeline',
+  IdParam,
+  CaseDetailSchema,
+  'The case',
+)
 
 const eventsRoute = createRoute({
   method: 'get',

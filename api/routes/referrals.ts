@@ -30,7 +30,15 @@ import {
   validationHook,
   type ListSpec,
 } from '../lists'
-import { commandRoutes, errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
+import {
+  commandRoutes,
+  errorResponses,
+  IdempotencyHeader,
+  idParam,
+  isoDateTime,
+  getRouteFor,
+  listRouteFor,
+} from '../openapi'
 import { refusal, temporalCall } from '../temporal-errors'
 import { loadVisibleCase } from './cases'
 
@@ -158,34 +166,13 @@ const reportRoute = command(
   }),
 )
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/',
-  tags: ['referrals'],
-  summary: 'Referrals: a partner sees those routed to it; staff those of the cases they see',
-  request: { query: listQuerySchema },
-  responses: {
-    200: {
-      description: 'A page of referrals; `Content-Range: referrals <first>-<last>/<total>`',
-      content: { 'application/json': { schema: z.array(ReferralSchema) } },
-    },
-    ...errors(400, 401),
-  },
-})
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['referrals'],
-  summary: 'A referral',
-  request: { params: IdParam },
-  responses: {
-    200: {
-      description: 'The referral',
-      content: { 'application/json': { schema: ReferralSchema } },
-    },
-    ...errors(401, 404),
-  },
-})
+const listRoute = listRouteFor(
+  'referrals',
+  'Referrals: a partner sees those routed to it; staff those of the cases they see',
+  listQuerySchema,
+  ReferralSchema,
+)
+const getRoute = getRouteFor('referrals', 'A referral', IdParam, ReferralSchema, 'The referral')
 const createReferralRoute = createRoute({
   method: 'post',
   path: '/',

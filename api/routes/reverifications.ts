@@ -15,7 +15,7 @@ import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
 import { validationHook } from '../lists'
-import { errorResponses, IdempotencyHeader, idParam, isoDateTime } from '../openapi'
+import { errorResponses, IdempotencyHeader, idParam, isoDateTime, getRouteFor } from '../openapi'
 import { temporalCall } from '../temporal-errors'
 import { caseDto, CaseSchema, loadVisibleCase } from './cases'
 
@@ -109,17 +109,13 @@ const startRoute = createRoute({
   },
 })
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['reverifications'],
-  summary: 'A re-verification: the case, its live state, its scores and registry writes',
-  request: { params: idParam('RV-0a1b2c3d4e5f6a7b') },
-  responses: {
-    200: { description: 'The case', content: { 'application/json': { schema: DetailSchema } } },
-    ...errorResponses(401, 404),
-  },
-})
+const getRoute = getRouteFor(
+  'reverifications',
+  'A re-verification: the case, its live state, its scores and registry writes',
+  idParam('RV-0a1b2c3d4e5f6a7b'),
+  DetailSchema,
+  'The case',
+)
 
 const uploadRoute = createRoute({
   method: 'post',

@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
 import { sql } from 'kysely'
 import type { Db } from '../../activities/db/db'
@@ -25,7 +25,7 @@ import {
 } from '../lists'
 import { temporalCall } from '../temporal-errors'
 import { deny, settle } from './cases'
-import { errorResponses, commandRoutes, idParam, isoDateTime } from '../openapi'
+import { commandRoutes, getRouteFor, idParam, isoDateTime, listRouteFor } from '../openapi'
 
 export interface TasksDeps {
   db: Db
@@ -33,7 +33,6 @@ export interface TasksDeps {
   taskQueue: string
 }
 
-const errors = errorResponses
 const iso = isoDateTime
 
 export const TaskSchema = z
@@ -151,32 +150,14 @@ function taskDto(row: TaskRow): TaskDto {
 
 const taskNotFound = () => new ApiError(404, 'NOT_FOUND', 'Task not found')
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/',
-  tags: ['tasks'],
-  summary: 'Tasks of the cases the user may see: mine, my team’s (react-admin conventions)',
-  request: { query: listQuerySchema },
-  responses: {
-    200: {
-      description: 'A page of tasks; `Content-Range: tasks <first>-<last>/<total>`',
-      content: { 'application/json': { schema: z.array(TaskSchema) } },
-    },
-    ...errors(400, 401),
-  },
-})
+const listRoute = listRouteFor(
+  'tasks',
+  'Tasks of the cases the user may see: mine, my team’s (react-admin conventions)',
+  listQuerySchema,
+  TaskSchema,
+)
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['tasks'],
-  summary: 'A task',
-  request: { params: IdParam },
-  responses: {
-    200: { description: 'The task', content: { 'application/json': { schema: TaskSchema } } },
-    ...errors(401, 404),
-  },
-})
+const getRoute = getRouteFor('tasks', 'A task', IdParam, TaskSchema, 'The task')
 
 const command = commandRoutes('tasks', IdParam, TaskCommandResultSchema)
 

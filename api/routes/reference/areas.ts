@@ -1,4 +1,5 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
+import { getRouteFor, listRouteFor } from '../../openapi'
 import { sql } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import { apiDb, areasWithin } from '../../access'
@@ -11,16 +12,7 @@ import {
   validationHook,
   type ListSpec,
 } from '../../lists'
-import {
-  areaCode,
-  asArray,
-  contains,
-  startsWith,
-  errors,
-  jsonAnswer,
-  notFound,
-  pathParam,
-} from './shared'
+import { areaCode, asArray, contains, startsWith, notFound, pathParam } from './shared'
 
 const levels = ['national', 'region', 'cercle', 'commune', 'village'] as const
 
@@ -53,29 +45,21 @@ const areaList = {
 
 const levelRank = sql<number>`case admin_areas.level when 'national' then 0 when 'region' then 1 when 'cercle' then 2 when 'commune' then 3 else 4 end`
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/',
-  tags: ['areas'],
-  summary: 'Administrative areas (region → cercle → commune → village)',
-  request: { query: listQuerySchema },
-  responses: {
-    200: jsonAnswer(
-      'A page of areas; `Content-Range: areas <first>-<last>/<total>`',
-      z.array(AreaSchema),
-    ),
-    ...errors(400, 401),
-  },
-})
+const listRoute = listRouteFor(
+  'areas',
+  'Administrative areas (region → cercle → commune → village)',
+  listQuerySchema,
+  AreaSchema,
+)
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{code}',
-  tags: ['areas'],
-  summary: 'An administrative area',
-  request: { params: pathParam('code', 'ML-2-KATI') },
-  responses: { 200: jsonAnswer('The area', AreaSchema), ...errors(401, 404) },
-})
+const getRoute = getRouteFor(
+  'areas',
+  'An administrative area',
+  pathParam('code', 'ML-2-KATI'),
+  AreaSchema,
+  'The area',
+  '/{code}',
+)
 
 const columns = ['code', 'parentCode', 'level', 'name'] as const
 const dto = (a: { code: string; parentCode: string | null; level: string; name: string }) => ({

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { getRouteFor } from '../../openapi'
 import { sql } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import { areasWithin, caseAreas } from '../../access'
@@ -66,14 +67,13 @@ const listRoute = createRoute({
     ...errors(400, 401),
   },
 })
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['households'],
-  summary: 'A household (404 when outside your areas, as for one that does not exist)',
-  request: { params: pathParam('id', 'RSU-0000003') },
-  responses: { 200: jsonAnswer('The household', HouseholdSchema), ...errors(401, 404) },
-})
+const getRoute = getRouteFor(
+  'households',
+  'A household (404 when outside your areas, as for one that does not exist)',
+  pathParam('id', 'RSU-0000003'),
+  HouseholdSchema,
+  'The household',
+)
 
 const columns = [
   'households.id',

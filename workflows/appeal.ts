@@ -27,7 +27,7 @@ import {
 } from './appeal-state'
 import { createShell } from './case-shell'
 import { approvalForm } from './forms'
-import { cancelTask, findTask, isOpen, type HumanTask } from './kernel/tasks'
+import { findTask, isOpen, type HumanTask } from './kernel/tasks'
 import { caseWorkflowId, ErrorCode, SYSTEM_ACTOR, type Actor, type CaseSnapshot } from './messages'
 import type { OpenReverificationInput } from './reverification-messages'
 import {
@@ -101,20 +101,7 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
   })
 
   const close = async (reason: string, actor: Actor) => {
-    const s = current()
-    const cancelled = s.tasks.filter(isOpen).map(cancelTask)
-    s.tasks = s.tasks.map((t) => cancelled.find((c) => c.id === t.id) ?? t)
-    s.status = 'closed'
-    s.closedAt = now().toISOString()
-    s.closeReason = reason
-    shell.setStage('closed')
-    await shell.emit(
-      'case.closed',
-      actor,
-      null,
-      { status: 'closed', stage: 'closed', closeReason: reason },
-      { tasks: cancelled.map(shell.taskProjection) },
-    )
+    await shell.closeCase(reason, actor)
   }
 
   if (!state) {

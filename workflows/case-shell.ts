@@ -8,9 +8,11 @@ import type { ZodType } from 'zod'
 import { projectableResult } from './forms'
 import { addWorkingTime, type BusinessCalendar } from './kernel/calendar'
 import {
+  cancelTask,
   claimTask,
   completeTask,
   findTask,
+  isOpen,
   parseForm,
   reassignTask,
   unclaimTask,
@@ -33,9 +35,10 @@ import {
 import { CaseStageKey } from './search-attributes'
 
 /**
- * What the referral and appeal workflows share: recording events in order for the projection,
- * opening human tasks, and the task Updates (claim, unclaim, reassign, complete) under the same
- * names as a grievance's, so that `/api/tasks` serves every case kind alike.
+ * What the referral, appeal and re-verification workflows share: recording events in order for
+ * the projection, opening human tasks, closing the case, and the task Updates (claim, unclaim,
+ * reassign, complete) under the same names as a grievance's, so that `/api/tasks` serves every
+ * case kind alike.
  */
 
 export interface ShellState extends CaseSnapshot {
@@ -62,9 +65,19 @@ export interface Shell {
       assigneeId: string | null
       targetMs?: number
       approval?: HumanTask['approval']
+      /** Why the task comes back to its assignee (a rejected proposal). */
+      sentBackReason?: string
     },
   ): Promise<HumanTask>
   taskProjection(task: HumanTask): TaskProjection
+  /** Refuses a command on a closed case. */
+  assertOpen(): void
+  /** Closes the case: its open tasks cancelled, `case.closed` recorded. */
+  closeCase(
+    reason: string,
+    actor: Actor,
+    options?: { before?: Record<string, unknown>; data?: CaseEvent['data'] },
+  ): Promise<void>
   /** Registers the task Updates; `check` adds the case kind's own rules to a completion. */
   registerTaskHandlers(options: {
     forms: Record<string, ZodType<Record<string, unknown>>>
@@ -174,6 +187,7 @@ export function createShell<S extends ShellState, R = undefined>(opts: {
         ? addWorkingTime(opts.calendar(), createdAt, o.targetMs).toISOString()
         : null,
       ...(o.approval ? { approval: o.approval } : {}),
+      ...(o.sentBackReason ? { sentBackReason: o.sentBackReason } : {}),
     }
     s.nextTaskNo += 1
     s.tasks.push(task)
@@ -206,6 +220,23 @@ export function createShell<S extends ShellState, R = undefined>(opts: {
     if (opts.state().status === 'closed') {
       throw ApplicationFailure.nonRetryable('the case is closed', ErrorCode.CASE_CLOSED)
     }
+  }
+
+  const closeCase: Shell['closeCase'] = async (reason, actor, o = {}) => {
+    const s = opts.state()
+    const cancelled = s.tasks.filter(isOpen).map(cancelTask)
+    s.tasks = s.tasks.map((t) => cancelled.find((c) => c.id === t.id) ?? t)
+    s.status = 'closed'
+    s.closedAt = now().toISOString()
+    s.closeReason = reason
+    setStage('closed')
+    await emit(
+      'case.closed',
+      actor,
+      o.before ?? null,
+      { status: 'closed', stage: 'closed', closeReason: reason },
+      { ...(o.data ? { data: o.data } : {}), tasks: cancelled.map(taskProjection) },
+    )
   }
 
   const registerTaskHandlers: Shell['registerTaskHandlers'] = ({ forms, check, freeText: ft }) => {
@@ -288,6 +319,8 @@ export function createShell<S extends ShellState, R = undefined>(opts: {
     setStage,
     openTask,
     taskProjection,
+    assertOpen,
+    closeCase,
     registerTaskHandlers,
     deliveries,
   }

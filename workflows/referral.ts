@@ -194,23 +194,10 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
   /** Closes the referral: open tasks cancelled, no leg running. */
   const close = async (reason: string, actor: Actor) => {
     const s = current()
-    const at = now().toISOString()
-    const cancelled = s.tasks.filter(isOpen).map(cancelTask)
-    s.tasks = s.tasks.map((t) => cancelled.find((c) => c.id === t.id) ?? t)
-    s.status = 'closed'
-    s.closedAt = at
-    s.closeReason = reason
     s.leg = null
     s.dueAt = null
     s.atRiskAt = null
-    shell.setStage('closed')
-    await shell.emit(
-      'case.closed',
-      actor,
-      null,
-      { status: 'closed', stage: 'closed', closeReason: reason },
-      { tasks: cancelled.map(shell.taskProjection) },
-    )
+    await shell.closeCase(reason, actor)
   }
 
   // ---- Messages: registered before the first await. ----

@@ -10,35 +10,18 @@ import {
 } from '@temporalio/workflow'
 import type { ZodType } from 'zod'
 import type { CaseActivities } from '../activities'
-import { approvalForm, projectableResult } from './forms'
-import { addWorkingTime } from './kernel/calendar'
+import { createShell } from './case-shell'
+import { approvalForm } from './forms'
 import { slaEventProblem, slaStatus, type SlaClockEvent, type SlaStatus } from './kernel/sla'
+import { findTask, isOpen, type HumanTask } from './kernel/tasks'
 import {
-  cancelTask,
-  claimTask,
-  completeTask,
-  findTask,
-  isOpen,
-  parseForm,
-  reassignTask,
-  unclaimTask,
-  type HumanTask,
-} from './kernel/tasks'
-import {
-  caseSnapshotQuery,
-  claimTaskUpdate,
   closeCaseUpdate,
-  completeTaskUpdate,
   ErrorCode,
-  reassignTaskUpdate,
   SYSTEM_ACTOR,
-  unclaimTaskUpdate,
   withdrawUpdate,
   type Actor,
-  type CaseEvent,
   type CaseSnapshot,
   type RoleCode,
-  type TaskProjection,
 } from './messages'
 import {
   registryReviewForm,
@@ -116,8 +99,6 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
   const { workflowId } = workflowInfo()
   let state: ReverificationState | undefined = 'resume' in input ? input.resume : undefined
   let version = 0
-  let projecting: Promise<void> = Promise.resolve()
-  const deliveries: Promise<unknown>[] = []
 
   const current = (): ReverificationState => {
     if (!state)
@@ -129,74 +110,27 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
   const sla = (at = now()): SlaStatus =>
     slaStatus(calendar(), current().clock, at, current().context.policy.atRiskRatio)
 
-  const taskProjection = (t: HumanTask): TaskProjection => ({
-    id: t.id,
-    kind: t.kind,
-    status: t.status,
-    candidateRole: t.candidateRole,
-    areaCode: t.areaCode,
-    assigneeId: t.assigneeId,
-    dueAt: t.dueAt,
-    createdAt: t.createdAt,
-    completedAt: t.completedAt ?? null,
-    completedBy: t.completedBy ?? null,
-    result: projectableResult(t.kind, t.result),
-    escalationLevel: t.escalationLevel ?? null,
-  })
-
-  const emit = (
-    type: string,
-    actor: Actor,
-    before: Record<string, unknown> | null,
-    after: Record<string, unknown>,
-    extra: Pick<CaseEvent, 'data' | 'tasks' | 'notify' | 'links'> = {},
-  ): Promise<void> => {
-    const s = current()
-    s.seq += 1
-    version += 1
-    const status = sla()
-    const event: CaseEvent = {
-      workflowId,
-      caseId: s.caseId,
-      seq: s.seq,
-      type,
-      actor,
-      occurredAt: now().toISOString(),
-      before,
-      after,
-      ...extra,
-      snapshot: {
-        caseId: s.caseId,
-        kind: s.kind,
-        status: s.status,
-        stage: s.stage,
-        areaCode: s.areaCode,
-        priority: s.priority,
-        sensitive: false,
-        openedAt: s.openedAt,
-        closedAt: s.closedAt,
-        closeReason: s.closeReason,
-        seq: s.seq,
+  const shell = createShell<ReverificationState>({
+    state: current,
+    calendar,
+    changed: () => {
+      version += 1
+    },
+    snapshot: () => {
+      const s = current()
+      const status = sla()
+      return {
         slaState: status.state,
         resolveDueAt: status.dueAt,
         escalationLevel: 0,
         householdId: s.householdId,
         parentCaseId: s.parentCaseId,
-      },
-    }
-    projecting = projecting.then(async () => {
-      const { notificationKeys } = await projectCaseEvent(event)
-      for (const key of notificationKeys) {
-        deliveries.push(deliverNotification(key).catch(() => undefined))
       }
-    })
-    return projecting
-  }
-
-  const setStage = (stage: ReverificationState['stage']) => {
-    current().stage = stage
-    upsertSearchAttributes([{ key: CaseStageKey, value: stage }])
-  }
+    },
+    project: (event) => projectCaseEvent(event),
+    deliver: (key) => deliverNotification(key),
+  })
+  const { emit, setStage, assertOpen } = shell
 
   const appendClock = (event: SlaClockEvent): SlaClockEvent | undefined => {
     const s = current()
@@ -205,6 +139,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
     return event
   }
 
+  /** Opens a task for the given person, or for the one the workload picks in the area. */
   const openTask = async (
     kind: string,
     options: {
@@ -215,175 +150,47 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
       sentBackReason?: string
       dueInMs?: number
     },
-  ): Promise<HumanTask> => {
-    const s = current()
-    const assigneeId =
-      options.assigneeId !== undefined && options.assigneeId !== null
-        ? options.assigneeId
-        : await pickAssignee({
-            role: options.role,
-            areaCodes: [options.areaCode],
-            clearance: false,
-          })
-    const createdAt = now()
-    const task: HumanTask = {
-      id: `${s.caseId}-T${s.nextTaskNo}`,
-      kind,
-      status: assigneeId ? 'claimed' : 'open',
-      candidateRole: options.role,
+  ): Promise<HumanTask> =>
+    shell.openTask(kind, {
+      role: options.role,
       areaCode: options.areaCode,
-      assigneeId,
-      requiresClearance: false,
-      createdAt: createdAt.toISOString(),
-      dueAt: options.dueInMs
-        ? addWorkingTime(calendar(), createdAt, options.dueInMs).toISOString()
-        : null,
-      ...(options.approvalOf !== undefined
-        ? { approval: { required: 1, proposerId: options.approvalOf, decisions: [] } }
-        : {}),
-      ...(options.sentBackReason ? { sentBackReason: options.sentBackReason } : {}),
-    }
-    s.nextTaskNo += 1
-    s.tasks.push(task)
-    await emit(
-      'task.created',
-      SYSTEM_ACTOR,
-      null,
-      { taskId: task.id, kind, assigneeId },
-      {
-        tasks: [taskProjection(task)],
-        notify: assigneeId
-          ? [
-              {
-                template: 'new_task',
-                to: { userId: assigneeId },
-                params: { taskKind: kind, dueAt: task.dueAt ?? undefined },
-              },
-            ]
-          : [],
-      },
-    )
-    return task
-  }
+      assigneeId:
+        options.assigneeId ??
+        (await pickAssignee({
+          role: options.role,
+          areaCodes: [options.areaCode],
+          clearance: false,
+        })),
+      targetMs: options.dueInMs,
+      approval:
+        options.approvalOf !== undefined
+          ? { required: 1, proposerId: options.approvalOf, decisions: [] }
+          : undefined,
+      sentBackReason: options.sentBackReason,
+    })
 
-  const replaceTask = (task: HumanTask) => {
+  /** Closes the case with its clock stopped. */
+  const close = (reason: string, actor: Actor) => {
     const s = current()
-    s.tasks = s.tasks.map((t) => (t.id === task.id ? task : t))
-  }
-
-  const close = async (reason: string, actor: Actor) => {
-    const s = current()
-    const at = now().toISOString()
-    const cancelled = s.tasks.filter(isOpen).map(cancelTask)
-    s.tasks = s.tasks.map((t) => cancelled.find((c) => c.id === t.id) ?? t)
-    const clockEvent = appendClock({ type: 'stopped', at })
     const before = { status: s.status, stage: s.stage }
-    s.status = 'closed'
-    s.closedAt = at
-    s.closeReason = reason
-    setStage('closed')
-    await emit(
-      'case.closed',
-      actor,
-      before,
-      { status: 'closed', stage: 'closed', closeReason: reason },
-      {
-        data: clockEvent ? { clock: clockEvent } : undefined,
-        tasks: cancelled.map(taskProjection),
-      },
-    )
+    const clock = appendClock({ type: 'stopped', at: now().toISOString() })
+    return shell.closeCase(reason, actor, { before, data: clock ? { clock } : undefined })
   }
 
-  const assertOpen = () => {
-    if (current().status === 'closed') {
+  /** Closing or withdrawing a re-verification is a supervisor's decision. */
+  const assertSupervisor = (actor: Actor, what: string) => {
+    if (actor.role !== 'supervisor' && actor.role !== 'programme_manager') {
       throw ApplicationFailure.nonRetryable(
-        `case ${current().caseId} is closed`,
-        ErrorCode.CASE_CLOSED,
+        `only a supervisor ${what} a re-verification`,
+        ErrorCode.NOT_ALLOWED,
       )
     }
   }
 
   // ---- Messages, registered before the first await. ----
 
-  setHandler(caseSnapshotQuery, () => current())
   setHandler(reverificationViewQuery, () => ({ ...current(), sla: sla() }))
-
-  const validateTaskCommand = (taskId: string, apply: (task: HumanTask) => HumanTask) => {
-    assertOpen()
-    apply(findTask(current().tasks, taskId))
-  }
-  const taskUpdate = async (type: string, actor: Actor, task: HumanTask) => {
-    replaceTask(task)
-    await emit(
-      type,
-      actor,
-      null,
-      { taskId: task.id, status: task.status, assigneeId: task.assigneeId },
-      { tasks: [taskProjection(task)] },
-    )
-    return task
-  }
-  setHandler(
-    claimTaskUpdate,
-    (c) =>
-      taskUpdate('task.claimed', c.actor, claimTask(findTask(current().tasks, c.taskId), c.actor)),
-    { validator: (c) => validateTaskCommand(c.taskId, (t) => claimTask(t, c.actor)) },
-  )
-  setHandler(
-    unclaimTaskUpdate,
-    (c) =>
-      taskUpdate(
-        'task.unclaimed',
-        c.actor,
-        unclaimTask(findTask(current().tasks, c.taskId), c.actor),
-      ),
-    { validator: (c) => validateTaskCommand(c.taskId, (t) => unclaimTask(t, c.actor)) },
-  )
-  setHandler(
-    reassignTaskUpdate,
-    (c) =>
-      taskUpdate(
-        'task.reassigned',
-        c.actor,
-        reassignTask(findTask(current().tasks, c.taskId), c.actor, c.assigneeId),
-      ),
-    {
-      validator: (c) =>
-        validateTaskCommand(c.taskId, (t) => reassignTask(t, c.actor, c.assigneeId)),
-    },
-  )
-  const completion = (c: { taskId: string; actor: Actor; data: unknown }) => {
-    const task = findTask(current().tasks, c.taskId)
-    const schema = visitForms[task.kind]
-    const result = schema ? parseForm(schema, c.data) : {}
-    return completeTask(task, c.actor, result, now().toISOString())
-  }
-  setHandler(
-    completeTaskUpdate,
-    async (c) => {
-      const task = completion(c)
-      replaceTask(task)
-      await emit(
-        task.approval ? 'approval.decided' : 'task.completed',
-        c.actor,
-        null,
-        {
-          taskId: task.id,
-          kind: task.kind,
-          status: task.status,
-          ...projectableResult(task.kind, task.result ?? {}),
-        },
-        { tasks: [taskProjection(task)] },
-      )
-      return task
-    },
-    {
-      validator: (c) => {
-        assertOpen()
-        completion(c)
-      },
-    },
-  )
+  shell.registerTaskHandlers({ forms: visitForms })
   setHandler(
     closeCaseUpdate,
     async (c) => {
@@ -393,13 +200,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
     {
       validator: (c) => {
         assertOpen()
-        // Withdrawing a re-verification is a supervisor's decision.
-        if (c.actor.role !== 'supervisor' && c.actor.role !== 'programme_manager') {
-          throw ApplicationFailure.nonRetryable(
-            'only a supervisor closes a re-verification',
-            ErrorCode.NOT_ALLOWED,
-          )
-        }
+        assertSupervisor(c.actor, 'closes')
         if (!/^[a-z_]{3,40}$/.test(c.reason ?? '')) {
           throw ApplicationFailure.nonRetryable('a reason code', ErrorCode.INVALID_COMMAND)
         }
@@ -417,12 +218,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
     {
       validator: (c) => {
         assertOpen()
-        if (c.actor.role !== 'supervisor' && c.actor.role !== 'programme_manager') {
-          throw ApplicationFailure.nonRetryable(
-            'only a supervisor withdraws a re-verification',
-            ErrorCode.NOT_ALLOWED,
-          )
-        }
+        assertSupervisor(c.actor, 'withdraws')
       },
     },
   )
@@ -717,8 +513,8 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
     await close('completed', SYSTEM_ACTOR)
   }
 
-  await projecting
+  await shell.settled()
   await condition(allHandlersFinished)
-  await Promise.all(deliveries)
+  await Promise.all(shell.deliveries)
   return current()
 }

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { sql, type QueryExecutorProvider, type SelectQueryBuilder } from 'kysely'
 import { ApiError } from './errors'
 
 /**
@@ -126,6 +127,44 @@ export function parseListQuery<F extends z.ZodRawShape>(
     throw new ApiError(400, 'INVALID_QUERY', 'Invalid list parameters', issues)
   }
   return { sort, offset, limit, filter }
+}
+
+/** Lists count exactly up to this many matching rows; beyond it, the total is an estimate. */
+export const EXACT_TOTAL_CAP = 1000
+
+/**
+ * The total for `Content-Range`, bounded in cost. An exact `count(*)` visits every matching row
+ * (hundreds of milliseconds at a million cases, whatever the page), so:
+ * - a page shorter than asked is the end of the list: its total is exact and free;
+ * - otherwise PostgreSQL's planner estimate for the same query (`EXPLAIN`, nothing executed) is
+ *   taken when it is far past the cap (over 10 × {@link EXACT_TOTAL_CAP});
+ * - otherwise rows are counted exactly up to the cap (`count(*)` over a subquery limited to
+ *   cap + 1 rows, which stops early), and past it the estimate stands in.
+ * A total is never below the rows already shown, and stays an integer because react-admin's simple
+ * REST provider parses it as one. Lists up to the cap keep exact totals, unless the planner (with
+ * current statistics) expects over ten times as many rows as there are.
+ */
+export async function boundedTotal<DB, TB extends keyof DB, O>(
+  db: QueryExecutorProvider,
+  query: SelectQueryBuilder<DB, TB, O>,
+  page: { offset: number; limit: number; count: number },
+): Promise<number> {
+  const shown = page.offset + page.count
+  if (page.count < page.limit && (page.count > 0 || page.offset === 0)) return shown
+  const matching = query.clearSelect().select(sql<number>`1`.as('one'))
+  const explained = await sql<Record<string, unknown>>`explain (format json) ${matching}`.execute(
+    db,
+  )
+  const raw = Object.values(explained.rows[0] ?? {})[0]
+  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as
+    { Plan?: { 'Plan Rows'?: number } }[] | undefined
+  const estimate = Math.round(plan?.[0]?.Plan?.['Plan Rows'] ?? 0)
+  if (estimate > 10 * EXACT_TOTAL_CAP) return Math.max(estimate, shown)
+  const counted = await sql<{ n: string }>`
+    select count(*) as n from (${matching.limit(EXACT_TOTAL_CAP + 1)}) as capped`.execute(db)
+  const exact = Number(counted.rows[0]?.n ?? 0)
+  if (exact <= EXACT_TOTAL_CAP) return exact
+  return Math.max(estimate, exact, shown)
 }
 
 /** Sets `Content-Range` for a page of `count` rows starting at `offset` out of `total`. */

@@ -11,6 +11,7 @@ import * as m20261129000900 from './2026_11_29_000900_create_break_glass'
 import * as m20261129001010 from './2026_11_29_001010_create_reverification_tables'
 import * as m20261129001100 from './2026_11_29_001100_create_referrals_and_appeals'
 import * as m20261129001200 from './2026_11_29_001200_add_case_anonymisation'
+import * as m20261129001400 from './2026_11_29_001400_add_list_indexes'
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_001010_create_reverification_tables': m20261129001010,
   '2026_11_29_001100_create_referrals_and_appeals': m20261129001100,
   '2026_11_29_001200_add_case_anonymisation': m20261129001200,
+  '2026_11_29_001400_add_list_indexes': m20261129001400,
 }

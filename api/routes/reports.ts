@@ -254,12 +254,17 @@ async function reportRows(db: Db, user: AuthUser, params: ReportParams, minCell:
     case 'region':
     case 'cercle': {
       // The case's area → its ancestor at that level, through the area paths (migration 000600).
+      // The mapping is computed once over the areas (hundreds of rows) and hash-joined to the
+      // cases, rather than a path-range lookup per case (a million at S5's size).
       const level = params.groupBy
-      grouped = q.leftJoin('adminAreas as g', (join) =>
-        join.on('g.level', '=', level).on(within('ca', 'g')),
-      )
-      key = sql<string | null>`g.code`
-      label = sql<string | null>`g.name`
+      const ancestors = apiDb(db)
+        .selectFrom('adminAreas as a')
+        .innerJoin('adminAreas as g', (join) => join.on('g.level', '=', level).on(within('a', 'g')))
+        .select(['a.code as areaCode', 'g.code as groupCode', 'g.name as groupName'])
+        .as('m')
+      grouped = q.leftJoin(ancestors, 'm.areaCode', 'cases.areaCode')
+      key = sql<string | null>`${sql.ref('m.groupCode')}`
+      label = sql<string | null>`${sql.ref('m.groupName')}`
       break
     }
     case 'category':

@@ -360,3 +360,41 @@ describe('case commands', () => {
     expect(await late.json()).toMatchObject({ error: { code: 'CASE_CLOSED' } })
   })
 })
+
+describe('large case lists: a bounded total', () => {
+  it('counts exactly up to the cap, and past it answers an estimate never below the rows shown', async () => {
+    const area = 'ML-1-KAYES-KAYES'
+    // 1,200 closed cases written straight into the read model (no workflow behind them).
+    await sql`
+      insert into cases (id, workflow_id, kind, status, stage, area_code, category, priority,
+        channel, sensitive, sla_state, resolve_due_at, escalation_level, opened_at, closed_at,
+        last_event_seq, updated_at)
+      select 'BULK-' || lpad(g::text, 4, '0'), 'case-BULK-' || g, 'grievance', 'closed', 'closed',
+        ${area}, 'exclusion_error', (array['low', 'normal', 'high', 'urgent'])[1 + g % 4], 'hotline',
+        false, 'met', now() + g * interval '1 minute', 0, now() - g * interval '1 hour', now(), 1,
+        now()
+      from generate_series(1, 1200) as g`.execute(tdb.db)
+    await sql`analyze cases`.execute(tdb.db)
+
+    // Under the cap (300 urgent ones): the exact total.
+    const urgent = await list('gestionnaire', {
+      filter: { areaCode: area, status: 'closed', priority: 'urgent' },
+    })
+    expect(urgent.headers.get('content-range')).toBe('cases 0-24/300')
+
+    // Over the cap: still an integer total for react-admin, past the cap and the rows shown.
+    const all = await list('gestionnaire', { filter: { areaCode: area, status: 'closed' } })
+    expect(((await all.json()) as unknown[]).length).toBe(25)
+    const total = Number(/^cases 0-24\/(\d+)$/.exec(all.headers.get('content-range') ?? '')?.[1])
+    expect(total).toBeGreaterThan(1000)
+
+    const last = await list('gestionnaire', {
+      filter: { areaCode: area, status: 'closed' },
+      sort: ['id', 'ASC'],
+      range: [1175, 1199],
+    })
+    expect(await ids(last)).toHaveLength(25)
+    const lastTotal = /^cases 1175-1199\/(\d+)$/.exec(last.headers.get('content-range') ?? '')
+    expect(Number(lastTotal?.[1])).toBeGreaterThanOrEqual(1200)
+  })
+})

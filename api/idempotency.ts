@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { sql } from 'kysely'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { FieldCipher } from '../activities/crypto/field-cipher'
 import type { Db } from '../activities/db/db'
 import { apiDb } from './access'
 import type { AppEnv } from './auth/types'
@@ -15,6 +16,11 @@ export interface IdempotencyOptions {
   staleMs?: number
   /** Keys are remembered this long; an older key is free again. */
   ttlMs?: number
+  /**
+   * Seals the stored answers at rest (an intake's answer holds the tracking PIN, which the case
+   * itself keeps only as a hash); without it they are stored as they are.
+   */
+  cipher?: Pick<FieldCipher, 'encrypt' | 'decrypt'>
 }
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
@@ -120,7 +126,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       }
       if (row.status !== null) {
         c.header('Idempotent-Replayed', 'true')
-        return c.json(row.response as object, row.status as ContentfulStatusCode)
+        return c.json(unseal(row.response) as object, row.status as ContentfulStatusCode)
       }
       if (Date.now() > deadline) {
         throw new ApiError(
@@ -155,12 +161,23 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       .set({
         status: res.status,
         // Serialised here, sent as text: postgres.js would send an array as a PostgreSQL array.
-        response: sql`${JSON.stringify(response)}::text::json`,
+        response: sql`${JSON.stringify(seal(response))}::text::json`,
         completedAt: new Date(),
       })
       .where('userId', '=', userId)
       .where('key', '=', key)
       .execute()
+  }
+
+  function seal(response: unknown): unknown {
+    return options.cipher ? { sealed: options.cipher.encrypt(JSON.stringify(response)) } : response
+  }
+
+  function unseal(stored: unknown): unknown {
+    const sealed = (stored as { sealed?: unknown } | null)?.sealed
+    if (typeof sealed !== 'string') return stored
+    if (!options.cipher) throw new Error('a sealed idempotent answer needs the data keys')
+    return JSON.parse(options.cipher.decrypt(sealed))
   }
 
   async function free(userId: string, key: string) {

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
 import { sql, type Selectable } from 'kysely'
 import type { Db } from '../../activities/db/db'
+import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { CasesTable } from '../../activities/db/schema'
 import { categoryCodes } from '../../workflows/forms'
 import {
@@ -52,6 +53,8 @@ export interface CasesDeps {
   db: Db
   temporal: Client
   taskQueue: string
+  /** Seals the stored answers of repeated writes (an intake's answer holds the PIN). */
+  cipher?: FieldCipher
 }
 
 // ---- Schemas ----
@@ -505,8 +508,8 @@ export function casesRoutes(deps: CasesDeps) {
   }
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  app.on('POST', '/:id/*', idempotency({ db }))
-  app.on('POST', '/', idempotency({ db }))
+  app.on('POST', '/:id/*', idempotency({ db, cipher: deps.cipher }))
+  app.on('POST', '/', idempotency({ db, cipher: deps.cipher }))
 
   return app
     .openapi(intakeRoute, async (c) => {

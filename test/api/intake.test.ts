@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client'
 import simpleRestProvider from 'ra-data-simple-rest'
 import { fetchUtils } from 'ra-core'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../activities/infra/logger'
 import { createApp } from '../../api/app'
 import { createApiToken } from '../../api/auth/sessions'
 import { serveApi, type ApiServer } from '../../api/server'
-import { testCodec } from '../helpers/codec'
+import { testCipher, testCodec } from '../helpers/codec'
 import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
 import type { TestDatabase } from '../helpers/db'
 import { userId } from '../helpers/fixtures'
@@ -28,6 +29,7 @@ beforeAll(async () => {
     temporal: client,
     log: createLogger('silent', false),
     codec: testCodec,
+    cipher: testCipher,
     taskQueue: worker.taskQueue,
   })
   server = await serveApi(app, '127.0.0.1', 0)
@@ -77,6 +79,16 @@ describe('staff intake', () => {
       .where('channel', '=', 'hotline')
       .execute()
     expect(cases).toEqual([{ id: caseId }])
+    // The stored answer (replayed above) is sealed: the PIN, kept by the case only as a hash,
+    // is not in the idempotency table in clear.
+    const { pin, reference } = bodies[0] as { pin: string; reference: string }
+    const {
+      rows: [stored],
+    } = await sql<{ response: unknown }>`
+      select response from idempotency_keys where key = 'hotline-call-4711'`.execute(tdb.db)
+    expect(stored).toBeDefined()
+    expect(JSON.stringify(stored?.response)).not.toContain(pin)
+    expect(JSON.stringify(stored?.response)).not.toContain(reference)
 
     const other = await fetch(`${server.url}/api/cases`, {
       method: 'POST',

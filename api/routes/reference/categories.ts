@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { getRouteFor, listRouteFor } from '../../openapi'
 import { sql, type Selectable } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import type { CategoriesTable } from '../../../activities/db/schema'
@@ -86,25 +87,15 @@ const categoryList = {
 const CodeParam = pathParam('code', 'payment_not_received')
 const tags = ['categories']
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/',
-  tags,
-  summary: 'Case categories',
-  request: { query: listQuerySchema },
-  responses: {
-    200: jsonAnswer('A page of categories; `Content-Range`', z.array(CategorySchema)),
-    ...errors(400, 401),
-  },
-})
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{code}',
-  tags,
-  summary: 'A category',
-  request: { params: CodeParam },
-  responses: { 200: jsonAnswer('The category', CategorySchema), ...errors(401, 404) },
-})
+const listRoute = listRouteFor('categories', 'Case categories', listQuerySchema, CategorySchema)
+const getRoute = getRouteFor(
+  'categories',
+  'A category',
+  CodeParam,
+  CategorySchema,
+  'The category',
+  '/{code}',
+)
 
 function writeRoutes(db: Db) {
   const middleware = [requireRole('administrator'), idempotency({ db })]

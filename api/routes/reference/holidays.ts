@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { getRouteFor, listRouteFor } from '../../openapi'
 import { sql } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import type { AppEnv } from '../../auth/types'
@@ -86,25 +87,20 @@ const calendarNote =
   'Holidays enter the business calendar a case snapshots when it opens: a change applies to ' +
   'cases opened afterwards.'
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/',
-  tags,
-  summary: 'Public holidays of the business calendar',
-  request: { query: listQuerySchema },
-  responses: {
-    200: jsonAnswer('A page of holidays; `Content-Range`', z.array(HolidaySchema)),
-    ...errors(400, 401),
-  },
-})
-const getRoute = createRoute({
-  method: 'get',
-  path: '/{date}',
-  tags,
-  summary: 'A holiday',
-  request: { params: DateParam },
-  responses: { 200: jsonAnswer('The holiday', HolidaySchema), ...errors(401, 404) },
-})
+const listRoute = listRouteFor(
+  'holidays',
+  'Public holidays of the business calendar',
+  listQuerySchema,
+  HolidaySchema,
+)
+const getRoute = getRouteFor(
+  'holidays',
+  'A holiday',
+  DateParam,
+  HolidaySchema,
+  'The holiday',
+  '/{date}',
+)
 
 function writeRoutes(db: Db) {
   const middleware = [requireRole('administrator'), idempotency({ db })]

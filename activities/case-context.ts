@@ -87,6 +87,8 @@ export function createCaseContextActivities({ db }: { db: Db }) {
       /** Areas where a candidate's role may be held, e.g. [commune] or the whole ancestry. */
       areaCodes: string[]
       clearance: boolean
+      /** This case's tasks no longer open whose projection may still be on its way. */
+      settledTaskIds?: string[]
     }): Promise<string | null> {
       const row = await db
         .selectFrom('users')
@@ -103,7 +105,10 @@ export function createCaseContextActivities({ db }: { db: Db }) {
               .selectFrom('tasks')
               .select((e) => e.fn.countAll().as('n'))
               .whereRef('tasks.assigneeId', '=', 'users.id')
-              .where('tasks.status', 'in', ['open', 'claimed']),
+              .where('tasks.status', 'in', ['open', 'claimed'])
+              .$if(!!input.settledTaskIds?.length, (q) =>
+                q.where('tasks.id', 'not in', input.settledTaskIds!),
+              ),
           'asc',
         )
         .orderBy('users.username')

@@ -5,7 +5,9 @@ import type { FieldCipher } from './crypto/field-cipher'
 import type { Db } from './db/db'
 import type { Logger } from './infra/logger'
 import { createNotificationActivities } from './notifications/deliver'
+import { createNotificationDispatcher } from './notifications/sweeper'
 import { createProjectionActivities } from './projection'
+import { createCaseProjectionActivities } from './case-projection'
 import { createRegistryClient, type RegistryClient } from './registry'
 import { createReverificationActivities } from './reverification'
 import type { Client } from '@temporalio/client'
@@ -25,6 +27,8 @@ export interface ActivityDeps {
   registry?: RegistryClient
   /** For activities that start workflows (campaigns, recertification sweeps). */
   temporal?: { client: Client; taskQueue: string }
+  /** Wakes the notification dispatcher once a projection queued outbox rows. */
+  dispatchNotifications?: () => void
 }
 
 /**
@@ -50,8 +54,25 @@ export function createActivities(deps: ActivityDeps) {
     log: deps.log,
     cipher: deps.cipher,
   })
+  // Notifications a projection queued go out beside the case, not as activities of its workflow.
+  const dispatcher = createNotificationDispatcher(
+    {
+      db: deps.db,
+      transport: deps.mail.transport,
+      from: deps.mail.from,
+      log: deps.log,
+      cipher: deps.cipher,
+    },
+    deps.log,
+  )
   return {
     ...createProjectionActivities({ db: deps.db, publicUrl: deps.publicUrl, cipher: deps.cipher }),
+    ...createCaseProjectionActivities({
+      db: deps.db,
+      publicUrl: deps.publicUrl,
+      cipher: deps.cipher,
+      dispatch: deps.dispatchNotifications ?? (() => dispatcher.wake()),
+    }),
     ...createCaseContextActivities({ db: deps.db }),
     ...createReferralActivities({
       db: deps.db,

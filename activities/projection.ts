@@ -24,121 +24,149 @@ export function createProjectionActivities({
 }) {
   return {
     async projectCaseEvent(event: CaseEvent): Promise<{ notificationKeys: string[] }> {
-      const s = event.snapshot
       return db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('cases')
-          .values({
-            id: s.caseId,
-            workflowId: event.workflowId,
-            reference: s.reference ?? null,
-            kind: s.kind,
-            status: s.status,
-            stage: s.stage,
-            areaCode: s.areaCode,
-            category: s.category ?? null,
-            priority: s.priority,
-            channel: s.channel ?? null,
-            sensitive: s.sensitive,
-            slaState: s.slaState ?? 'on_track',
-            resolveDueAt: s.resolveDueAt ?? null,
-            ackDueAt: s.ackDueAt ?? null,
-            escalationLevel: s.escalationLevel ?? 0,
-            satisfaction: s.satisfaction ?? null,
-            openedAt: s.openedAt,
-            closedAt: s.closedAt ?? null,
-            parentCaseId: s.parentCaseId ?? null,
-            householdId: s.householdId ?? null,
-            lastEventSeq: event.seq,
-          })
-          .onConflict((oc) =>
-            oc
-              .column('id')
-              .doUpdateSet((eb) => ({
-                status: eb.ref('excluded.status'),
-                stage: eb.ref('excluded.stage'),
-                category: eb.ref('excluded.category'),
-                priority: eb.ref('excluded.priority'),
-                sensitive: eb.ref('excluded.sensitive'),
-                slaState: eb.ref('excluded.slaState'),
-                resolveDueAt: eb.ref('excluded.resolveDueAt'),
-                escalationLevel: eb.ref('excluded.escalationLevel'),
-                satisfaction: eb.ref('excluded.satisfaction'),
-                closedAt: eb.ref('excluded.closedAt'),
-                lastEventSeq: eb.ref('excluded.lastEventSeq'),
-                updatedAt: new Date(),
-              }))
-              .where('cases.lastEventSeq', '<', event.seq),
-          )
-          .execute()
-        const inserted = await trx
-          .insertInto('caseEvents')
-          .values({
-            caseId: s.caseId,
-            workflowId: event.workflowId,
-            seq: event.seq,
-            type: event.type,
-            actorId: event.actor.userId,
-            actorRole: event.actor.role,
-            occurredAt: event.occurredAt,
-            before: event.before,
-            after: event.after,
-            data: event.data ?? null,
-          })
-          .onConflict((oc) => oc.constraint('case_events_workflow_seq_key').doNothing())
-          .returning('id')
-          .executeTakeFirst()
-        const firstTime = inserted !== undefined
-
-        for (const task of event.tasks ?? []) {
-          await trx
-            .insertInto('tasks')
-            .values({ ...task, caseId: s.caseId, result: task.result, lastEventSeq: event.seq })
-            .onConflict((oc) =>
-              oc
-                .column('id')
-                .doUpdateSet((eb) => ({
-                  status: eb.ref('excluded.status'),
-                  assigneeId: eb.ref('excluded.assigneeId'),
-                  dueAt: eb.ref('excluded.dueAt'),
-                  completedAt: eb.ref('excluded.completedAt'),
-                  completedBy: eb.ref('excluded.completedBy'),
-                  result: eb.ref('excluded.result'),
-                  lastEventSeq: eb.ref('excluded.lastEventSeq'),
-                }))
-                .where('tasks.lastEventSeq', '<', event.seq),
-            )
-            .execute()
-        }
-        if (firstTime && event.contact && (event.contact.email || event.contact.phone)) {
-          await trx
-            .insertInto('complainantContacts')
-            .values({
-              caseId: s.caseId,
-              email: sealed(cipher, event.contact.email),
-              phone: sealed(cipher, event.contact.phone),
-              locale: event.contact.locale,
-            })
-            .onConflict((oc) => oc.column('caseId').doNothing())
-            .execute()
-        }
-        for (const link of event.links ?? []) {
-          await trx
-            .insertInto('caseLinks')
-            .values({
-              fromCaseId: link.fromCaseId ?? s.caseId,
-              toCaseId: link.toCaseId,
-              kind: link.kind,
-            })
-            .onConflict((oc) => oc.doNothing())
-            .execute()
-        }
-        const requests = await resolveRecipients(trx, event, cipher, publicUrl)
-        await queueNotifications(trx, requests, { cipher })
+        const requests = await projectEventInto(trx, event, cipher, publicUrl)
         return { notificationKeys: requests.map((r) => r.dedupeKey) }
       })
     },
   }
+}
+
+/**
+ * Projects one event inside the caller's transaction (see `createProjectionActivities`) and
+ * queues its notifications there; returns the outbox rows it queued.
+ */
+export async function projectEventInto(
+  trx: Transaction<Database>,
+  event: CaseEvent,
+  cipher: FieldCipher,
+  publicUrl?: string,
+): Promise<NotificationRequest[]> {
+  const s = event.snapshot
+  await trx
+    .insertInto('cases')
+    .values({
+      id: s.caseId,
+      workflowId: event.workflowId,
+      reference: s.reference ?? null,
+      kind: s.kind,
+      status: s.status,
+      stage: s.stage,
+      areaCode: s.areaCode,
+      category: s.category ?? null,
+      priority: s.priority,
+      channel: s.channel ?? null,
+      sensitive: s.sensitive,
+      slaState: s.slaState ?? 'on_track',
+      resolveDueAt: s.resolveDueAt ?? null,
+      ackDueAt: s.ackDueAt ?? null,
+      escalationLevel: s.escalationLevel ?? 0,
+      satisfaction: s.satisfaction ?? null,
+      openedAt: s.openedAt,
+      closedAt: s.closedAt ?? null,
+      parentCaseId: s.parentCaseId ?? null,
+      householdId: s.householdId ?? null,
+      lastEventSeq: event.seq,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          stage: eb.ref('excluded.stage'),
+          category: eb.ref('excluded.category'),
+          priority: eb.ref('excluded.priority'),
+          sensitive: eb.ref('excluded.sensitive'),
+          slaState: eb.ref('excluded.slaState'),
+          resolveDueAt: eb.ref('excluded.resolveDueAt'),
+          escalationLevel: eb.ref('excluded.escalationLevel'),
+          satisfaction: eb.ref('excluded.satisfaction'),
+          closedAt: eb.ref('excluded.closedAt'),
+          lastEventSeq: eb.ref('excluded.lastEventSeq'),
+          updatedAt: new Date(),
+        }))
+        .where('cases.lastEventSeq', '<', event.seq),
+    )
+    .execute()
+  const inserted = await trx
+    .insertInto('caseEvents')
+    .values({
+      caseId: s.caseId,
+      workflowId: event.workflowId,
+      seq: event.seq,
+      type: event.type,
+      actorId: event.actor.userId,
+      actorRole: event.actor.role,
+      occurredAt: event.occurredAt,
+      before: event.before,
+      after: event.after,
+      data: event.data ?? null,
+    })
+    .onConflict((oc) => oc.constraint('case_events_workflow_seq_key').doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  const firstTime = inserted !== undefined
+
+  for (const task of event.tasks ?? []) {
+    await trx
+      .insertInto('tasks')
+      .values({ ...task, caseId: s.caseId, result: task.result, lastEventSeq: event.seq })
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            assigneeId: eb.ref('excluded.assigneeId'),
+            dueAt: eb.ref('excluded.dueAt'),
+            completedAt: eb.ref('excluded.completedAt'),
+            completedBy: eb.ref('excluded.completedBy'),
+            result: eb.ref('excluded.result'),
+            lastEventSeq: eb.ref('excluded.lastEventSeq'),
+          }))
+          .where('tasks.lastEventSeq', '<', event.seq),
+      )
+      .execute()
+  }
+  if (firstTime && event.contact && (event.contact.email || event.contact.phone)) {
+    await trx
+      .insertInto('complainantContacts')
+      .values({
+        caseId: s.caseId,
+        email: sealed(cipher, event.contact.email),
+        phone: sealed(cipher, event.contact.phone),
+        locale: event.contact.locale,
+      })
+      .onConflict((oc) => oc.column('caseId').doNothing())
+      .execute()
+  }
+  for (const link of event.links ?? []) {
+    await trx
+      .insertInto('caseLinks')
+      .values({
+        fromCaseId: link.fromCaseId ?? s.caseId,
+        toCaseId: link.toCaseId,
+        kind: link.kind,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+  }
+  // A case opened for another one's household reaches the same complainant.
+  if (firstTime && event.copyContactFrom) {
+    await trx
+      .insertInto('complainantContacts')
+      .columns(['caseId', 'email', 'phone', 'locale'])
+      .expression((eb) =>
+        eb
+          .selectFrom('complainantContacts')
+          .select((e) => [e.val(s.caseId).as('caseId'), 'email', 'phone', 'locale'])
+          .where('caseId', '=', event.copyContactFrom!),
+      )
+      .onConflict((oc) => oc.column('caseId').doNothing())
+      .execute()
+  }
+  const requests = await resolveRecipients(trx, event, cipher, publicUrl)
+  await queueNotifications(trx, requests, { cipher })
+  return requests
 }
 
 /**

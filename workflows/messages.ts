@@ -1,4 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow'
+import type { Selectable } from 'kysely'
+import type { CasesTable, TasksTable } from '../activities/db/schema'
+import type { ReferralRow } from '../activities/referrals/activities'
 import type { BusinessCalendar } from './kernel/calendar'
 import type { SlaClockEvent, SlaStatus } from './kernel/sla'
 import type { HumanTask } from './kernel/tasks'
@@ -8,9 +11,27 @@ import type { HumanTask } from './kernel/tasks'
  * Imported by `api/` (never the other way round), so it holds types and definitions only.
  */
 
-export type CaseKind = 'grievance' | 'reverification' | 'referral' | 'appeal'
-export type Channel = 'hotline' | 'sms' | 'web' | 'in_person' | 'community_committee' | 'email'
-export type Priority = 'low' | 'normal' | 'high' | 'urgent'
+/** The case kinds, priorities and pause reasons: defined here once, read by the API. */
+export const CASE_KINDS = ['grievance', 'reverification', 'referral', 'appeal'] as const
+export type CaseKind = (typeof CASE_KINDS)[number]
+export const CHANNELS = [
+  'hotline',
+  'sms',
+  'web',
+  'in_person',
+  'community_committee',
+  'email',
+] as const
+export type Channel = (typeof CHANNELS)[number]
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const
+export type Priority = (typeof PRIORITIES)[number]
+export const PAUSE_REASONS = [
+  'waiting_complainant',
+  'waiting_partner',
+  'access_impossible',
+  'other',
+] as const
+export type PauseReason = (typeof PAUSE_REASONS)[number]
 export type CaseStatus = 'open' | 'closed'
 export type RoleCode =
   'case_worker' | 'supervisor' | 'programme_manager' | 'administrator' | 'partner'
@@ -167,7 +188,7 @@ export interface CompleteTaskCommand {
   data: unknown
 }
 export interface PauseSlaCommand {
-  reason: 'waiting_complainant' | 'waiting_partner' | 'access_impossible' | 'other'
+  reason: PauseReason
   actor: Actor
 }
 export interface ResumeSlaCommand {
@@ -243,6 +264,8 @@ export interface CaseEvent {
   notify?: NotificationIntent[]
   /** Only on `case.opened`: stored in `complainant_contacts`, never in the case row. */
   contact?: { email?: string; phone?: string; locale: Locale }
+  /** Only on opening: the case reaches the complainant of this (parent or contested) case. */
+  copyContactFrom?: string
   links?: {
     /** The link's origin when it is not this case (a spawned case records its parent's link). */
     fromCaseId?: string
@@ -251,19 +274,54 @@ export interface CaseEvent {
   }[]
 }
 
-export const closeCaseUpdate = defineUpdate<CaseSnapshot, [CloseCaseCommand]>('closeCase')
+/** One event for the kernel's batch projection, with the kind's own row when it has one. */
+export interface ProjectionItem {
+  event: CaseEvent
+  referral?: ReferralRow
+}
+
+/** The rows a command's projection wrote: what the API answers with (no query, no polling). */
+export interface ProjectedRows {
+  seq: number
+  case: Selectable<CasesTable> | null
+  tasks: Selectable<TasksTable>[]
+}
+
+/**
+ * An Update's answer: its result, with the rows projected by the command. Cases opened before the
+ * kernel (legacy runs) answer without `projected`.
+ */
+export type Answered<T> = T & { projected?: ProjectedRows }
+
+export const closeCaseUpdate = defineUpdate<Answered<CaseSnapshot>, [CloseCaseCommand]>('closeCase')
 export const caseSnapshotQuery = defineQuery<CaseSnapshot>('caseSnapshot')
 
 export const grievanceViewQuery = defineQuery<GrievanceView>('grievanceView')
-export const claimTaskUpdate = defineUpdate<HumanTask, [ClaimTaskCommand]>('claimTask')
-export const unclaimTaskUpdate = defineUpdate<HumanTask, [ClaimTaskCommand]>('unclaimTask')
-export const reassignTaskUpdate = defineUpdate<HumanTask, [ReassignTaskCommand]>('reassignTask')
-export const completeTaskUpdate = defineUpdate<HumanTask, [CompleteTaskCommand]>('completeTask')
-export const pauseSlaUpdate = defineUpdate<SlaStatus, [PauseSlaCommand]>('pauseSla')
-export const resumeSlaUpdate = defineUpdate<SlaStatus, [ResumeSlaCommand]>('resumeSla')
-export const extendSlaUpdate = defineUpdate<SlaStatus, [ExtendSlaCommand]>('extendSla')
-export const withdrawUpdate = defineUpdate<CaseSnapshot, [WithdrawCommand]>('withdraw')
-export const markDuplicateUpdate = defineUpdate<CaseSnapshot, [MarkDuplicateCommand]>(
+
+/**
+ * Marks a run on the case kernel (one projection per command, notifications outside the case):
+ * runs without it were started before the kernel and keep the command sequence they recorded.
+ */
+export const KERNEL_PATCH = 'case-kernel'
+
+/** The live state of a case of any kind, with its SLA status at query time (null: no clock). */
+export type CaseView = CaseSnapshot & { sla: SlaStatus | null } & Record<string, unknown>
+export const caseViewQuery = defineQuery<CaseView>('caseView')
+export const claimTaskUpdate = defineUpdate<Answered<HumanTask>, [ClaimTaskCommand]>('claimTask')
+export const unclaimTaskUpdate = defineUpdate<Answered<HumanTask>, [ClaimTaskCommand]>(
+  'unclaimTask',
+)
+export const reassignTaskUpdate = defineUpdate<Answered<HumanTask>, [ReassignTaskCommand]>(
+  'reassignTask',
+)
+export const completeTaskUpdate = defineUpdate<Answered<HumanTask>, [CompleteTaskCommand]>(
+  'completeTask',
+)
+export const pauseSlaUpdate = defineUpdate<Answered<SlaStatus>, [PauseSlaCommand]>('pauseSla')
+export const resumeSlaUpdate = defineUpdate<Answered<SlaStatus>, [ResumeSlaCommand]>('resumeSla')
+export const extendSlaUpdate = defineUpdate<Answered<SlaStatus>, [ExtendSlaCommand]>('extendSla')
+export const withdrawUpdate = defineUpdate<Answered<CaseSnapshot>, [WithdrawCommand]>('withdraw')
+export const markDuplicateUpdate = defineUpdate<Answered<CaseSnapshot>, [MarkDuplicateCommand]>(
   'markDuplicate',
 )
 export interface AddNoteCommand {
@@ -275,12 +333,18 @@ export interface LinkCaseCommand {
   toCaseId: string
   kind: CaseLinkKind
 }
-export const addNoteUpdate = defineUpdate<CaseNote, [AddNoteCommand]>('addNote')
-export const linkCaseUpdate = defineUpdate<CaseSnapshot, [LinkCaseCommand]>('linkCase')
+export const addNoteUpdate = defineUpdate<Answered<CaseNote>, [AddNoteCommand]>('addNote')
+export const linkCaseUpdate = defineUpdate<Answered<CaseSnapshot>, [LinkCaseCommand]>('linkCase')
 
-export const recordSatisfactionUpdate = defineUpdate<CaseSnapshot, [SatisfactionCommand]>(
+export const recordSatisfactionUpdate = defineUpdate<Answered<CaseSnapshot>, [SatisfactionCommand]>(
   'recordSatisfaction',
 )
+
+/**
+ * Answers once the case's opening is projected: the intake's Update-with-Start, so that a new
+ * case costs one workflow task and its row exists when the API answers.
+ */
+export const caseOpenedUpdate = defineUpdate<Answered<CaseSnapshot>, []>('caseOpened')
 
 /** Stable codes of refused messages; clients branch on these, never on message text. */
 export const ErrorCode = {

@@ -20,3 +20,32 @@ export function startNotificationSweeper(deps: NotificationDeps, log: Logger, ev
     },
   }
 }
+
+/**
+ * Delivers what a projection just queued, in the worker but outside the case's workflow (the case
+ * is never woken per email): `wake()` starts a sweep of due rows, or one more after the running
+ * one. Rows are locked per delivery, so several workers and the periodic sweeper never send the
+ * same row twice; a crash mid-send is recorded by the next sweep.
+ */
+export function createNotificationDispatcher(deps: NotificationDeps, log?: Logger) {
+  let running: Promise<void> | undefined
+  let again = false
+  const sweep = async () => {
+    do {
+      again = false
+      await deliverDueNotifications(deps).catch((error: unknown) =>
+        log?.warn({ err: error }, 'notification dispatch failed'),
+      )
+    } while (again)
+    running = undefined
+  }
+  return {
+    wake() {
+      if (running) again = true
+      else running = sweep()
+    },
+    async stop() {
+      await running
+    },
+  }
+}

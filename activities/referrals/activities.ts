@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import type { Transaction } from 'kysely'
 import { ApplicationFailure } from '@temporalio/common'
 import type { CaseEvent } from '../../workflows/messages'
 import type { Consent, PartnerStatus, ReferralContext } from '../../workflows/referral-messages'
@@ -7,7 +8,8 @@ import type { Db } from '../db/db'
 import type { Logger } from '../infra/logger'
 import { createProjectionActivities } from '../projection'
 import { areaAncestry, loadCalendar, loadPolicy } from './context'
-import { referralDb } from './tables'
+import { referralDb, type ReferralTables } from './tables'
+import type { Database } from '../db/schema'
 
 const DAY = 8 * 3600 // one working day, roughly
 /** Leg targets in working seconds when no referral policy is set. */
@@ -120,33 +122,7 @@ export function createReferralActivities({
       row: ReferralRow,
     ): Promise<{ notificationKeys: string[] }> {
       const out = await projectCaseEvent(event)
-      const values = {
-        caseId: event.caseId,
-        ...row,
-        consent: row.consent as object,
-        createdAt: event.snapshot.openedAt,
-        lastEventSeq: event.seq,
-      }
-      await rdb.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('referrals')
-          .values(values)
-          .onConflict((oc) =>
-            oc
-              .column('caseId')
-              .doUpdateSet({ ...values, caseId: undefined, createdAt: undefined })
-              .where('referrals.lastEventSeq', '<', event.seq),
-          )
-          .execute()
-        // The source case shows the referral it spawned in its chain of linked cases.
-        if (row.sourceCaseId) {
-          await trx
-            .insertInto('caseLinks')
-            .values({ fromCaseId: row.sourceCaseId, toCaseId: event.caseId, kind: 'spawned' })
-            .onConflict((oc) => oc.doNothing())
-            .execute()
-        }
-      })
+      await db.transaction().execute((trx) => projectReferralRowInto(trx, event, row))
       return out
     },
 
@@ -238,6 +214,8 @@ export function createReferralActivities({
       areaCodes: string[]
       clearance: boolean
       except: string[]
+      /** This case's tasks no longer open whose projection may still be on its way. */
+      settledTaskIds?: string[]
     }): Promise<string | null> {
       const row = await db
         .selectFrom('users')
@@ -255,12 +233,50 @@ export function createReferralActivities({
               .selectFrom('tasks')
               .select((e) => e.fn.countAll().as('n'))
               .whereRef('tasks.assigneeId', '=', 'users.id')
-              .where('tasks.status', 'in', ['open', 'claimed']),
+              .where('tasks.status', 'in', ['open', 'claimed'])
+              .$if(!!input.settledTaskIds?.length, (q) =>
+                q.where('tasks.id', 'not in', input.settledTaskIds!),
+              ),
           'asc',
         )
         .orderBy('users.username')
         .executeTakeFirst()
       return row?.id ?? null
     },
+  }
+}
+
+/** Upserts the referral's row beside its case (keyed on the event's sequence), in `trx`. */
+export async function projectReferralRowInto(
+  tx: Transaction<Database>,
+  event: CaseEvent,
+  row: ReferralRow,
+): Promise<void> {
+  // The same transaction's connection, with the referral tables typed.
+  const trx = tx.withTables<ReferralTables>()
+  const values = {
+    caseId: event.caseId,
+    ...row,
+    consent: row.consent as object,
+    createdAt: event.snapshot.openedAt,
+    lastEventSeq: event.seq,
+  }
+  await trx
+    .insertInto('referrals')
+    .values(values)
+    .onConflict((oc) =>
+      oc
+        .column('caseId')
+        .doUpdateSet({ ...values, caseId: undefined, createdAt: undefined })
+        .where('referrals.lastEventSeq', '<', event.seq),
+    )
+    .execute()
+  // The source case shows the referral it spawned in its chain of linked cases.
+  if (row.sourceCaseId) {
+    await trx
+      .insertInto('caseLinks')
+      .values({ fromCaseId: row.sourceCaseId, toCaseId: event.caseId, kind: 'spawned' })
+      .onConflict((oc) => oc.doNothing())
+      .execute()
   }
 }

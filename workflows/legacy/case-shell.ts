@@ -5,8 +5,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow'
 import type { ZodType } from 'zod'
-import { projectableResult } from './forms'
-import { addWorkingTime, type BusinessCalendar } from './kernel/calendar'
+import { projectableResult } from '../forms'
+import { addWorkingTime, type BusinessCalendar } from '../kernel/calendar'
 import {
   cancelTask,
   claimTask,
@@ -17,7 +17,7 @@ import {
   reassignTask,
   unclaimTask,
   type HumanTask,
-} from './kernel/tasks'
+} from '../kernel/tasks'
 import {
   caseSnapshotQuery,
   claimTaskUpdate,
@@ -31,8 +31,8 @@ import {
   type CaseSnapshot,
   type RoleCode,
   type TaskProjection,
-} from './messages'
-import { CaseStageKey } from './search-attributes'
+} from '../messages'
+import { CaseStageKey } from '../search-attributes'
 
 /**
  * What the referral, appeal and re-verification workflows share: recording events in order for

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow'
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common'
 import type { ZodType } from 'zod'
-import type { CaseActivities } from '../activities'
+import type { CaseActivities } from '../../activities'
 import {
   appealReviewForm,
   appealViewQuery,
@@ -18,25 +18,25 @@ import {
   type AppealInput,
   type AppealState,
   type OpenAppealInput,
-} from './appeal-messages'
+} from '../appeal-messages'
 import {
   afterCommittee,
   afterReview,
   checkIndependent,
   implementsByReverification,
-} from './appeal-state'
+} from '../appeal-state'
 import { createShell } from './case-shell'
-import { approvalForm } from './forms'
-import { findTask, isOpen, type HumanTask } from './kernel/tasks'
-import { caseWorkflowId, ErrorCode, SYSTEM_ACTOR, type Actor, type CaseSnapshot } from './messages'
-import type { OpenReverificationInput } from './reverification-messages'
+import { approvalForm } from '../forms'
+import { findTask, isOpen, type HumanTask } from '../kernel/tasks'
+import { caseWorkflowId, ErrorCode, SYSTEM_ACTOR, type Actor, type CaseSnapshot } from '../messages'
+import type { OpenReverificationInput } from '../reverification-messages'
 import {
   CaseAreaKey,
   CaseKindKey,
   CasePriorityKey,
   CaseSlaStateKey,
   CaseStageKey,
-} from './search-attributes'
+} from '../search-attributes'
 
 // Reference data and projections must land eventually: unbounded retries, capped backoff.
 const { loadAppealContext, projectAppealEvent, pickAssigneeExcept } =
@@ -75,7 +75,7 @@ const FREE_TEXT = { appeal_review: ['reasons'], approval: ['reason'], implementa
  * decision starts a re-verification of the household; a grievance outcome gets an implementation
  * task. The household is notified of the decision.
  */
-export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> {
+export async function legacyAppealWorkflow(input: AppealInput): Promise<CaseSnapshot> {
   let state: AppealState | undefined = 'resume' in input ? input.resume : undefined
   const current = (): AppealState => {
     if (!state)

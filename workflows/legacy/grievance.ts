@@ -13,10 +13,10 @@ import {
 } from '@temporalio/workflow'
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common'
 import type { ZodType } from 'zod'
-import type { CaseActivities } from '../activities'
-import { projectableResult, taskForms, type InvestigationForm, type TriageForm } from './forms'
-import { addWorkingTime } from './kernel/calendar'
-import { slaEventProblem, slaStatus, type SlaClockEvent, type SlaStatus } from './kernel/sla'
+import type { CaseActivities } from '../../activities'
+import { projectableResult, taskForms, type InvestigationForm, type TriageForm } from '../forms'
+import { addWorkingTime } from '../kernel/calendar'
+import { slaEventProblem, slaStatus, type SlaClockEvent, type SlaStatus } from '../kernel/sla'
 import {
   cancelTask,
   claimTask,
@@ -27,7 +27,7 @@ import {
   reassignTask,
   unclaimTask,
   type HumanTask,
-} from './kernel/tasks'
+} from '../kernel/tasks'
 import {
   caseSnapshotQuery,
   caseWorkflowId,
@@ -56,15 +56,15 @@ import {
   type OpenCaseInput,
   type RoleCode,
   type TaskProjection,
-} from './messages'
-import { spawnedReverificationId, type OpenReverificationInput } from './reverification-messages'
+} from '../messages'
+import { spawnedReverificationId, type OpenReverificationInput } from '../reverification-messages'
 import {
   CaseAreaKey,
   CaseKindKey,
   CasePriorityKey,
   CaseSlaStateKey,
   CaseStageKey,
-} from './search-attributes'
+} from '../search-attributes'
 
 // Reference data and projections must land eventually, whatever the outage: PostgreSQL down for an
 // hour delays the read model, never loses an event. Retries are unbounded with a capped backoff.
@@ -108,7 +108,7 @@ function requiresApproval(form: InvestigationForm, sensitive: boolean): boolean 
  * calendar: a reminder at the at-risk threshold, then each breach escalates one level up the
  * geography. Every transition is projected, in order, into `cases`, `tasks` and `case_events`.
  */
-export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnapshot> {
+export async function legacyGrievanceWorkflow(input: GrievanceInput): Promise<CaseSnapshot> {
   const { workflowId } = workflowInfo()
   let state: GrievanceState | undefined = 'resume' in input ? input.resume : undefined
   /** Bumped on every change, so that waiting loops re-evaluate. */
@@ -1020,7 +1020,7 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
       // Deliveries are not awaited: their outbox rows outlive this run (the sweeper finishes them).
       await projecting
       await condition(allHandlersFinished)
-      await continueAsNew<typeof grievanceWorkflow>({ resume: current() })
+      await continueAsNew<typeof legacyGrievanceWorkflow>({ resume: current() })
     }
     await step()
   }

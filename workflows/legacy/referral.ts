@@ -9,11 +9,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow'
 import { z } from 'zod'
-import type { CaseActivities } from '../activities'
-import type { ReferralRow } from '../activities/referrals/activities'
+import type { CaseActivities } from '../../activities'
+import type { ReferralRow } from '../../activities/referrals/activities'
 import { createShell } from './case-shell'
-import { cancelTask, findTask, isOpen, type HumanTask } from './kernel/tasks'
-import { ErrorCode, SYSTEM_ACTOR, type Actor, type CaseSnapshot } from './messages'
+import { cancelTask, findTask, isOpen, type HumanTask } from '../kernel/tasks'
+import { ErrorCode, SYSTEM_ACTOR, type Actor, type CaseSnapshot } from '../messages'
 import {
   acceptReferralUpdate,
   declineReferralUpdate,
@@ -22,7 +22,7 @@ import {
   type OpenReferralInput,
   type ReferralInput,
   type ReferralState,
-} from './referral-messages'
+} from '../referral-messages'
 import {
   accept,
   checkDeclineReason,
@@ -36,14 +36,14 @@ import {
   reroute,
   routeNext,
   type Transition,
-} from './referral-state'
+} from '../referral-state'
 import {
   CaseAreaKey,
   CaseKindKey,
   CasePriorityKey,
   CaseSlaStateKey,
   CaseStageKey,
-} from './search-attributes'
+} from '../search-attributes'
 
 // Reference data and projections must land eventually, whatever the outage: unbounded retries
 // with a capped backoff; a short attempt timeout so a crashed worker's attempt is retried soon.
@@ -104,7 +104,7 @@ const HISTORY_EVENTS_BEFORE_CONTINUE = 5_000
  * close). Once the partner reports the service delivered or not, a case worker follows up with
  * the household, then the referral closes. Every leg's deadline comes from the policy snapshot.
  */
-export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapshot> {
+export async function legacyReferralWorkflow(input: ReferralInput): Promise<CaseSnapshot> {
   const { workflowId } = workflowInfo()
   let state: ReferralState | undefined = 'resume' in input ? input.resume : undefined
   let version = 0
@@ -429,7 +429,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
       await shell.settled()
       await condition(allHandlersFinished)
-      await continueAsNew<typeof referralWorkflow>({ resume: current() })
+      await continueAsNew<typeof legacyReferralWorkflow>({ resume: current() })
     }
     await step()
   }

@@ -9,11 +9,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow'
 import type { ZodType } from 'zod'
-import type { CaseActivities } from '../activities'
+import type { CaseActivities } from '../../activities'
 import { createShell } from './case-shell'
-import { approvalForm } from './forms'
-import { slaEventProblem, slaStatus, type SlaClockEvent, type SlaStatus } from './kernel/sla'
-import { findTask, isOpen, type HumanTask } from './kernel/tasks'
+import { approvalForm } from '../forms'
+import { slaEventProblem, slaStatus, type SlaClockEvent, type SlaStatus } from '../kernel/sla'
+import { findTask, isOpen, type HumanTask } from '../kernel/tasks'
 import {
   closeCaseUpdate,
   ErrorCode,
@@ -22,7 +22,7 @@ import {
   type Actor,
   type CaseSnapshot,
   type RoleCode,
-} from './messages'
+} from '../messages'
 import {
   registryReviewForm,
   ReverificationErrorCode,
@@ -35,9 +35,14 @@ import {
   type ReverificationState,
   type UnreachableReviewForm,
   type VisitForm,
-} from './reverification-messages'
-import { afterVisit, attemptOf, proposeEligibility, registryWriteKey } from './reverification-state'
-import { CaseAreaKey, CaseKindKey, CasePriorityKey, CaseStageKey } from './search-attributes'
+} from '../reverification-messages'
+import {
+  afterVisit,
+  attemptOf,
+  proposeEligibility,
+  registryWriteKey,
+} from '../reverification-state'
+import { CaseAreaKey, CaseKindKey, CasePriorityKey, CaseStageKey } from '../search-attributes'
 
 // The read model must land whatever the outage: unbounded retries, capped backoff, short attempts.
 const {
@@ -95,7 +100,9 @@ const visitForms: Record<string, ZodType<Record<string, unknown>>> = {
  * case and decision; a registry down only delays) → the household notified → closed. Histories
  * stay small (a handful of visits), so the case never continues as new.
  */
-export async function reverificationWorkflow(input: ReverificationInput): Promise<CaseSnapshot> {
+export async function legacyReverificationWorkflow(
+  input: ReverificationInput,
+): Promise<CaseSnapshot> {
   const { workflowId } = workflowInfo()
   let state: ReverificationState | undefined = 'resume' in input ? input.resume : undefined
   let version = 0

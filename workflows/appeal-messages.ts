@@ -14,7 +14,7 @@ export interface AppealContext {
   policy: {
     policyId: number | null
     /** Working milliseconds: the review, and the implementation of a changed decision. */
-    targets: { review: number; implementation: number }
+    targets: { review: number; implementation: number; resolve?: number; escalationRepeat?: number }
     atRiskRatio: number
     calendar: BusinessCalendar
   }

@@ -1,7 +1,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow'
 import type { BusinessCalendar } from './kernel/calendar'
 import type { HumanTask } from './kernel/tasks'
-import type { Actor, CaseSnapshot, Priority } from './messages'
+import type { SlaClockEvent } from './kernel/sla'
+import type { Actor, CaseLinkKind, CaseSnapshot, Priority } from './messages'
 
 /**
  * The referral's contract: a household referred to a service of the integrated protection package,
@@ -18,6 +19,9 @@ export interface ReferralPolicy {
     delivery: number
     /** Our case worker follows up with the household. */
     followUp: number
+    /** The whole referral (working ms), and the delay before the next escalation level. */
+    resolve?: number
+    escalationRepeat?: number
   }
   atRiskRatio: number
   calendar: BusinessCalendar
@@ -106,7 +110,13 @@ export interface ReferralState extends CaseSnapshot {
   /** Completed tasks whose result the workflow has acted on. */
   handledTasks: string[]
   /** Free text stays here (the encrypted history), never in PostgreSQL. */
-  notes: { by: string | null; at: string; text: string }[]
+  /** Staff notes and the partners' notes on a decline or a report (role `partner`). */
+  notes: { no?: number; by: string | null; role?: string; at: string; text: string }[]
+  /** Kernel fields: the whole referral's clock, escalation ladder, alerts sent, links. */
+  clock?: SlaClockEvent[]
+  escalationLevel?: number
+  alerted?: string[]
+  links?: { toCaseId: string; kind: CaseLinkKind }[]
 }
 
 export type ReferralView = ReferralState

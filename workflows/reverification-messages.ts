@@ -2,7 +2,7 @@ import { defineQuery } from '@temporalio/workflow'
 import { z } from 'zod'
 import type { SlaClockEvent, SlaStatus } from './kernel/sla'
 import type { HumanTask } from './kernel/tasks'
-import type { Actor, CaseContext, CaseSnapshot, Priority } from './messages'
+import type { Actor, CaseContext, CaseLinkKind, CaseNote, CaseSnapshot, Priority } from './messages'
 import type { PmtFormula } from './pmt'
 
 /**
@@ -70,6 +70,11 @@ export interface EligibilityProposal {
 
 export interface ReverificationState extends CaseSnapshot {
   stage: ReverificationStage
+  /** Kernel fields (escalation ladder, alerts sent, notes, links). */
+  escalationLevel?: number
+  alerted?: string[]
+  notes?: CaseNote[]
+  links?: { toCaseId: string; kind: CaseLinkKind }[]
   householdId: string
   trigger: ReverificationTrigger
   parentCaseId?: string

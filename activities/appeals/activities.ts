@@ -7,7 +7,13 @@ import { areaAncestry, loadCalendar, loadPolicy } from '../referrals/context'
 
 const DAY = 8 * 3600
 /** Working seconds when no appeal policy is set. */
-const APPEAL_DEFAULTS = { review: 10 * DAY, implementation: 10 * DAY }
+const APPEAL_DEFAULTS = {
+  review: 10 * DAY,
+  implementation: 10 * DAY,
+  // The whole appeal's clock, and how long after a breach the next level is alerted.
+  resolve: 25 * DAY,
+  escalationRepeat: 5 * DAY,
+}
 /** When the contested case's policy does not say: 30 days (wall clock). */
 const DEFAULT_WINDOW_MS = 30 * 24 * 3600_000
 
@@ -91,10 +97,11 @@ export function createAppealActivities({
     async loadAppealContext(input: {
       contestedCaseId: string
       areaCode: string
+      priority?: string
     }): Promise<AppealContext> {
       const contested = await contestedDecision(db, input.contestedCaseId)
       if (!contested) throw new Error(`case ${input.contestedCaseId} has no decision to appeal`)
-      const policy = await loadPolicy(db, 'appeal', APPEAL_DEFAULTS)
+      const policy = await loadPolicy(db, 'appeal', APPEAL_DEFAULTS, input.priority)
       return {
         policy: { ...policy, calendar: await loadCalendar(db) },
         areaPath: await areaAncestry(db, input.areaCode),

@@ -13,7 +13,14 @@ import type { Database } from '../db/schema'
 
 const DAY = 8 * 3600 // one working day, roughly
 /** Leg targets in working seconds when no referral policy is set. */
-const REFERRAL_DEFAULTS = { partnerResponse: 3 * DAY, delivery: 20 * DAY, followUp: 10 * DAY }
+const REFERRAL_DEFAULTS = {
+  partnerResponse: 3 * DAY,
+  delivery: 20 * DAY,
+  followUp: 10 * DAY,
+  // The whole referral's clock, and how long after a breach the next level is alerted.
+  resolve: 35 * DAY,
+  escalationRepeat: 5 * DAY,
+}
 
 /** The referral's row beside its case, as the workflow hands it to the projection. */
 export interface ReferralRow {
@@ -94,9 +101,10 @@ export function createReferralActivities({
     async loadReferralContext(input: {
       serviceCode: string
       areaCode: string
+      priority?: string
     }): Promise<ReferralContext> {
       const areaPath = await areaAncestry(db, input.areaCode)
-      const policy = await loadPolicy(db, 'referral', REFERRAL_DEFAULTS)
+      const policy = await loadPolicy(db, 'referral', REFERRAL_DEFAULTS, input.priority)
       // Partners delivering the service in the area or one above it, best priority first.
       const partners = await rdb
         .selectFrom('partnerServices as ps')

@@ -30,6 +30,8 @@ export async function loadPolicy<K extends string>(
   db: Db,
   kind: CaseKind,
   defaults: Record<K, number>,
+  /** A policy for the case's priority wins over the kind's general one. */
+  priority?: string,
 ): Promise<{ policyId: number | null; targets: Record<K, number>; atRiskRatio: number }> {
   const row = await db
     .selectFrom('slaPolicies')
@@ -37,7 +39,12 @@ export async function loadPolicy<K extends string>(
     .where('active', '=', true)
     .where('caseKind', '=', kind)
     .where('category', 'is', null)
-    .orderBy(sql`(priority is not null)::int`)
+    .where((eb) =>
+      priority
+        ? eb.or([eb('priority', 'is', null), eb('priority', '=', priority as 'normal')])
+        : eb('priority', 'is', null),
+    )
+    .orderBy(sql`(priority is not null)::int`, 'desc')
     .executeTakeFirst()
   const seconds = { ...defaults, ...(row?.targets ?? {}) } as Record<string, number>
   const targets = Object.fromEntries(

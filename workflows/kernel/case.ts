@@ -47,7 +47,7 @@ export const HISTORY_EVENTS_BEFORE_CONTINUE = 5_000
 export interface KernelState extends CaseSnapshot {
   context: {
     policy: {
-      targets: Record<string, number>
+      targets: Partial<Record<string, number>>
       atRiskRatio: number
       calendar: BusinessCalendar
     }
@@ -62,7 +62,8 @@ export interface KernelState extends CaseSnapshot {
   escalationLevel?: number
   /** Keys of reminders and escalations already sent, so none is sent twice. */
   alerted?: string[]
-  notes?: CaseNote[]
+  /** Notes by staff (and partners): text only in the encrypted history and the live state. */
+  notes?: (Omit<CaseNote, 'no' | 'role'> & Partial<Pick<CaseNote, 'no' | 'role'>>)[]
   links?: { toCaseId: string; kind: 'related' | 'spawned' | 'appeal_of' }[]
 }
 

@@ -185,7 +185,7 @@ export interface CompleteTaskCommand {
   taskId: string
   actor: Actor
   /** The task's form, validated against its schema (workflows/forms.ts). */
-  data: unknown
+  data: Record<string, unknown>
 }
 export interface PauseSlaCommand {
   reason: PauseReason
@@ -305,7 +305,15 @@ export const grievanceViewQuery = defineQuery<GrievanceView>('grievanceView')
 export const KERNEL_PATCH = 'case-kernel'
 
 /** The live state of a case of any kind, with its SLA status at query time (null: no clock). */
-export type CaseView = CaseSnapshot & { sla: SlaStatus | null } & Record<string, unknown>
+export type CaseView = CaseSnapshot & {
+  sla: SlaStatus | null
+  tasks: HumanTask[]
+  escalationLevel?: number
+  notes?: { no?: number; by: string | null; role?: string; at: string; text: string }[]
+  links?: { toCaseId: string; kind: string }[]
+} & Partial<
+    Pick<GrievanceState, 'resolution' | 'satisfaction' | 'duplicateOf' | 'appealWindowEndsAt'>
+  >
 export const caseViewQuery = defineQuery<CaseView>('caseView')
 export const claimTaskUpdate = defineUpdate<Answered<HumanTask>, [ClaimTaskCommand]>('claimTask')
 export const unclaimTaskUpdate = defineUpdate<Answered<HumanTask>, [ClaimTaskCommand]>(

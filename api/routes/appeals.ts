@@ -1,10 +1,13 @@
-import { startWithin } from '../deadline'
 import { randomBytes } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
 import { contestedDecision } from '../../activities/appeals/activities'
 import type { Db } from '../../activities/db/db'
-import { appealViewQuery, type OpenAppealInput } from '../../workflows/appeal-messages'
+import {
+  appealViewQuery,
+  type AppealState,
+  type OpenAppealInput,
+} from '../../workflows/appeal-messages'
 import { caseWorkflowId, ErrorCode } from '../../workflows/messages'
 import { actorFor, audit } from '../access'
 import type { AppEnv } from '../auth/types'
@@ -13,7 +16,10 @@ import { idempotency } from '../idempotency'
 import { validationHook } from '../lists'
 import { errorResponses, IdempotencyHeader, idParam, isoDateTime, getRouteFor } from '../openapi'
 import { refusal, temporalCall } from '../temporal-errors'
-import { loadVisibleCase } from './cases'
+import { openCase } from '../cases/commands'
+import { loadVisibleCase } from '../cases/service'
+import { appealWorkflow } from '../../workflows/kinds/appeal/workflow'
+import { CaseAreaKey, CaseKindKey, CasePriorityKey } from '../../workflows/search-attributes'
 
 export interface AppealsDeps {
   db: Db
@@ -92,12 +98,15 @@ export function appealsRoutes(deps: AppealsDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   app.on('POST', '/', idempotency({ db }))
 
-  const view = async (id: string) => {
-    const live = await temporalCall(() =>
-      temporal.connection.withDeadline(Date.now() + 5_000, () =>
-        temporal.workflow.getHandle(caseWorkflowId(id)).query(appealViewQuery),
+  const view = async (id: string) =>
+    viewOf(
+      await temporalCall(() =>
+        temporal.connection.withDeadline(Date.now() + 5_000, () =>
+          temporal.workflow.getHandle(caseWorkflowId(id)).query(appealViewQuery),
+        ),
       ),
     )
+  const viewOf = async (live: AppealState) => {
     const window = await contestedDecision(db, live.contestedCaseId)
     return {
       id: live.caseId,
@@ -163,26 +172,20 @@ export function appealsRoutes(deps: AppealsDeps) {
         committeeRequired: body.committeeRequired,
         grounds: body.grounds,
       }
-      await temporalCall(() =>
-        startWithin(temporal, () =>
-          temporal.workflow.start('appealWorkflow', {
-            workflowId: caseWorkflowId(caseId),
-            taskQueue: deps.taskQueue,
-            args: [input],
-          }),
-        ),
+      // Answered once the review task exists and is projected, with the appeal's state.
+      const { result } = await temporalCall(() =>
+        openCase(temporal, appealWorkflow, {
+          workflowId: caseWorkflowId(caseId),
+          taskQueue: deps.taskQueue,
+          args: [input],
+          typedSearchAttributes: [
+            { key: CaseKindKey, value: 'appeal' },
+            { key: CaseAreaKey, value: input.areaCode },
+            { key: CasePriorityKey, value: input.priority },
+          ],
+        }),
       )
-      // Read-your-writes: answer once the review task exists.
-      const deadline = Date.now() + 10_000
-      while (
-        !(await db.selectFrom('tasks').select('id').where('caseId', '=', caseId).executeTakeFirst())
-      ) {
-        if (Date.now() > deadline) {
-          throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'The appeal is registered; retry later')
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-      return c.json(await view(caseId), 201)
+      return c.json(await viewOf(result as AppealState), 201)
     })
     .openapi(getRoute, async (c) => {
       const user = c.get('user')

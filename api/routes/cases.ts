@@ -10,22 +10,33 @@ import {
   extendSlaUpdate,
   grievanceViewQuery,
   markDuplicateUpdate,
+  PAUSE_REASONS,
   pauseSlaUpdate,
   recordSatisfactionUpdate,
   resumeSlaUpdate,
   withdrawUpdate,
   type Actor,
-  type GrievanceView,
+  type AddNoteCommand,
+  type CaseView,
+  type ExtendSlaCommand,
+  type LinkCaseCommand,
+  type MarkDuplicateCommand,
+  type PauseSlaCommand,
+  type ResumeSlaCommand,
+  type SatisfactionCommand,
+  type WithdrawCommand,
   addNoteUpdate,
   linkCaseUpdate,
 } from '../../workflows/messages'
-import { actorFor, apiDb, areasWithin, audit, breakGlassActor, visibleCases } from '../access'
+import { actorFor, apiDb, areasWithin, audit, visibleCases } from '../access'
+import { commandBody, liveState, settleLegacy, splitAnswer } from '../cases/commands'
+import { caseDto, CaseSchema, loadVisibleCase } from '../cases/service'
+import { registerGrievance } from '../cases/intake'
 import { caseChain, CaseChainSchema } from '../case-chain'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { reopenCase } from '../commands/reopen'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
-import { registerGrievance } from './public'
 import {
   listQuerySchema,
   oneOrMany,
@@ -59,35 +70,9 @@ export interface CasesDeps {
 
 // ---- Schemas ----
 
-export { ErrorSchema }
+export { ErrorSchema, CaseSchema, caseDto, loadVisibleCase }
 const errors = errorResponses
 const iso = isoDateTime
-
-export const CaseSchema = z
-  .object({
-    id: z.string(),
-    reference: z.string().nullable(),
-    kind: z.enum(['grievance', 'reverification', 'referral', 'appeal']),
-    status: z.string(),
-    stage: z.string(),
-    areaCode: z.string(),
-    category: z.string().nullable(),
-    priority: z.string(),
-    channel: z.string().nullable(),
-    sensitive: z.boolean(),
-    slaState: z.string(),
-    ackDueAt: iso.nullable(),
-    resolveDueAt: iso.nullable(),
-    escalationLevel: z.number().int(),
-    parentCaseId: z.string().nullable(),
-    householdId: z.string().nullable(),
-    satisfaction: z.string().nullable(),
-    openedAt: iso,
-    closedAt: iso.nullable(),
-    updatedAt: iso,
-  })
-  .openapi('Case')
-export type CaseDto = z.infer<typeof CaseSchema>
 
 const EventSchema = z
   .object({
@@ -127,17 +112,20 @@ const LiveSchema = z
     status: z.string(),
     stage: z.string(),
     seq: z.number().int(),
-    sla: z.object({
-      state: z.string(),
-      targetMs: z.number(),
-      elapsedMs: z.number(),
-      remainingMs: z.number(),
-      dueAt: iso.nullable(),
-      atRiskAt: iso.nullable(),
-      paused: z.boolean(),
-      pauseReason: z.string().optional(),
-      breachedAt: iso.nullable(),
-    }),
+    /** Null for a case whose kind keeps no whole-case clock. */
+    sla: z
+      .object({
+        state: z.string(),
+        targetMs: z.number(),
+        elapsedMs: z.number(),
+        remainingMs: z.number(),
+        dueAt: iso.nullable(),
+        atRiskAt: iso.nullable(),
+        paused: z.boolean(),
+        pauseReason: z.string().optional(),
+        breachedAt: iso.nullable(),
+      })
+      .nullable(),
     escalationLevel: z.number().int(),
     tasks: z.array(LiveTaskSchema),
     resolution: z.unknown().optional(),
@@ -173,142 +161,20 @@ const CommandResultSchema = z
 
 const IdParam = idParam('G-1a2b3c4d')
 
-// ---- Shared helpers (tasks reuse them) ----
-
-const toIso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
-
-export function caseDto(row: Selectable<CasesTable>): CaseDto {
-  return {
-    id: row.id,
-    reference: row.reference,
-    kind: row.kind,
-    status: row.status,
-    stage: row.stage,
-    areaCode: row.areaCode,
-    category: row.category,
-    priority: row.priority,
-    channel: row.channel,
-    sensitive: row.sensitive,
-    slaState: row.slaState,
-    ackDueAt: toIso(row.ackDueAt),
-    resolveDueAt: toIso(row.resolveDueAt),
-    escalationLevel: row.escalationLevel,
-    parentCaseId: row.parentCaseId,
-    householdId: row.householdId,
-    satisfaction: row.satisfaction,
-    openedAt: toIso(row.openedAt)!,
-    closedAt: toIso(row.closedAt),
-    updatedAt: toIso(row.updatedAt)!,
-  }
-}
-
-/** The same answer for a case out of scope, sensitive without clearance, or absent (§5). */
-export const caseNotFound = () => new ApiError(404, 'NOT_FOUND', 'Case not found')
-
-/**
- * Refuses access to a case (or task) the user may not see: audits it as `denied` when it exists
- * and `not_found` when it does not — the same work either way, so the answer's timing tells no
- * more than its body — and throws the 404 of a missing case.
- */
-export async function deny(
-  db: Db,
-  user: AuthUser,
-  target: { caseId?: string; taskId?: string },
-  notFound: () => ApiError = caseNotFound,
-): Promise<never> {
-  const exists = target.taskId
-    ? await db
-        .selectFrom('tasks')
-        .select('caseId')
-        .where('id', '=', target.taskId)
-        .executeTakeFirst()
-    : await db
-        .selectFrom('cases')
-        .select('id as caseId')
-        .where('id', '=', target.caseId ?? '')
-        .executeTakeFirst()
-  await audit(db, [
-    {
-      userId: user.id,
-      action: exists ? 'denied' : 'not_found',
-      caseId: exists?.caseId ?? target.caseId ?? null,
-      taskId: target.taskId ?? null,
-    },
-  ])
-  throw notFound()
-}
-
-/** A visible case row, or the audited 404. Sensitive reads are audited with the acting role. */
-export async function loadVisibleCase(
-  db: Db,
-  user: AuthUser,
-  caseId: string,
-): Promise<{ row: Selectable<CasesTable>; actor: Actor }> {
-  const row = await visibleCases(db, user)
-    .selectAll('cases')
-    .where('cases.id', '=', caseId)
-    .executeTakeFirst()
-  if (!row) return deny(db, user, { caseId })
-  const actor =
-    (await actorFor(db, user, row.areaCode)) ?? (await breakGlassActor(db, user, caseId))
-  // Visible implies a covering role or a grant; if either changed in between, deny.
-  if (!actor) return deny(db, user, { caseId })
-  return { row, actor }
-}
-
-/**
- * Read-your-writes: the Update answers once its own event is projected, but the workflow may move
- * on at once (a completed triage moves the case to investigation, then opens a task). Waits,
- * briefly, until the case row has caught up with the workflow's sequence, and once more if the
- * sequence moved meanwhile, so that the console's next list shows where the case now stands.
- */
-export async function settle(
-  db: Db,
-  temporal: Client,
-  caseId: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  const workflowSeq = async () => {
-    try {
-      const view = await temporal.connection.withDeadline(Date.now() + 2_000, () =>
-        temporal.workflow.getHandle(caseWorkflowId(caseId)).query(grievanceViewQuery),
-      )
-      return view.seq
-    } catch {
-      return undefined // not queryable now: the command's own projection is written, enough
-    }
-  }
-  let seq = await workflowSeq()
-  for (let round = 0; seq !== undefined && round < 3; round++) {
-    for (;;) {
-      const row = await db
-        .selectFrom('cases')
-        .select('lastEventSeq')
-        .where('id', '=', caseId)
-        .executeTakeFirst()
-      if (!row || row.lastEventSeq >= seq || Date.now() > deadline) break
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-    const next = await workflowSeq()
-    if (next === undefined || next <= seq || Date.now() > deadline) return
-    seq = next
-  }
-}
-
-function liveView(view: GrievanceView): z.infer<typeof LiveSchema> {
+function liveView(view: CaseView): z.infer<typeof LiveSchema> {
   return {
     status: view.status,
     stage: view.stage,
     seq: view.seq,
     sla: view.sla,
-    escalationLevel: view.escalationLevel,
+    escalationLevel: view.escalationLevel ?? 0,
     tasks: view.tasks,
     resolution: view.resolution,
     satisfaction: view.satisfaction,
     duplicateOf: view.duplicateOf,
     appealWindowEndsAt: view.appealWindowEndsAt,
-    notes: view.notes,
+    // A partner's note on a referral carries the partner's role.
+    notes: view.notes?.map((n, i) => ({ ...n, no: n.no ?? i + 1, role: n.role ?? 'partner' })),
     links: view.links,
   }
 }
@@ -387,49 +253,63 @@ const reason = z.string().trim().min(3).max(500)
 const pauseRoute = command(
   'pause-sla',
   'Pause the SLA clock (waiting for the complainant, a partner…)',
-  z.object({
-    reason: z.enum(['waiting_complainant', 'waiting_partner', 'access_impossible', 'other']),
-  }),
+  commandBody<PauseSlaCommand>()(z.object({ reason: z.enum(PAUSE_REASONS) })),
 )
-const resumeRoute = command('resume-sla', 'Resume the SLA clock', z.object({}))
+const resumeRoute = command(
+  'resume-sla',
+  'Resume the SLA clock',
+  commandBody<ResumeSlaCommand>()(z.object({})),
+)
 const extendRoute = command(
   'extend-sla',
   "Extend the resolve deadline (a supervisor's grant), in working milliseconds",
-  z.object({
-    byMs: z
-      .number()
-      .int()
-      .positive()
-      .max(365 * 24 * 3600_000),
-    reason,
-  }),
+  commandBody<ExtendSlaCommand>()(
+    z.object({
+      byMs: z
+        .number()
+        .int()
+        .positive()
+        .max(365 * 24 * 3600_000),
+      reason,
+    }),
+  ),
 )
-const withdrawRoute = command('withdraw', 'The complainant withdraws', z.object({ reason }))
+const withdrawRoute = command(
+  'withdraw',
+  'The complainant withdraws',
+  commandBody<WithdrawCommand>()(z.object({ reason })),
+)
 const duplicateRoute = command(
   'duplicate',
   'Close as a duplicate of another case',
-  z.object({ duplicateOf: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) }),
+  commandBody<MarkDuplicateCommand>()(
+    z.object({ duplicateOf: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) }),
+  ),
 )
 const satisfactionRoute = command(
   'satisfaction',
   "Record the complainant's satisfaction",
-  z.object({
-    satisfaction: z.enum(['satisfied', 'partly_satisfied', 'not_satisfied', 'not_reached']),
-  }),
+  commandBody<SatisfactionCommand>()(
+    z.object({
+      satisfaction: z.enum(['satisfied', 'partly_satisfied', 'not_satisfied', 'not_reached']),
+    }),
+  ),
 )
 const reopenRoute = command('reopen', 'Reopen a closed case (a supervisor)', z.object({ reason }))
 const noteRoute = command(
   'notes',
   'Add a note to the case (staff; the text stays in the encrypted case history)',
-  z.object({ text: z.string().trim().min(2).max(5000) }),
+  commandBody<AddNoteCommand>()(z.object({ text: z.string().trim().min(2).max(5000) })),
 )
 const linkRoute = command(
   'links',
   'Link another case to this one',
-  z.object({
-    toCaseId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
-    kind: z.enum(['related', 'spawned', 'appeal_of']),
-  }),
+  commandBody<LinkCaseCommand>()(
+    z.object({
+      toCaseId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+      kind: z.enum(['related', 'spawned', 'appeal_of']),
+    }),
+  ),
 )
 
 const IntakeSchema = z
@@ -497,8 +377,10 @@ export function casesRoutes(deps: CasesDeps) {
     exec: (actor: Actor, row: Selectable<CasesTable>) => Promise<unknown>,
   ) => {
     const { row, actor } = await loadVisibleCase(db, user, caseId)
-    const result = await temporalCall(() => exec(actor, row))
-    await settle(db, temporal, caseId)
+    const { projected, result } = splitAnswer(await temporalCall(() => exec(actor, row)))
+    // The kernel answers with the row its projection wrote; a case opened before it is awaited.
+    if (projected?.case) return { case: caseDto(projected.case), result: result ?? null }
+    await settleLegacy(db, temporal, caseId)
     const fresh = await db
       .selectFrom('cases')
       .selectAll()
@@ -583,19 +465,16 @@ export function casesRoutes(deps: CasesDeps) {
       if (row.sensitive) {
         await audit(db, [{ userId: user.id, action: 'read', caseId: row.id, role: actor.role }])
       }
-      let live: z.infer<typeof LiveSchema> | null = null
-      if (row.kind === 'grievance') {
-        try {
-          // A workflow that cannot answer quickly (no worker, still opening) falls back to the row.
-          live = liveView(
-            await temporal.connection.withDeadline(Date.now() + 3_000, () =>
-              handle(row.id).query(grievanceViewQuery),
-            ),
-          )
-        } catch {
-          live = null
-        }
-      }
+      // A workflow that cannot answer quickly (no worker, still opening) falls back to the row;
+      // a grievance opened before the kernel answers its own view.
+      const view =
+        (await liveState(temporal, row.id)) ??
+        (row.kind === 'grievance'
+          ? await temporal.connection
+              .withDeadline(Date.now() + 3_000, () => handle(row.id).query(grievanceViewQuery))
+              .catch(() => null)
+          : null)
+      const live = view ? liveView(view as CaseView) : null
       return c.json(
         {
           ...caseDto(row),

@@ -1,5 +1,3 @@
-import { startWithin } from '../deadline'
-import { randomBytes, randomInt } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { hash, verify, type Algorithm } from '@node-rs/argon2'
 import { getConnInfo } from '@hono/node-server/conninfo'
@@ -8,12 +6,12 @@ import type { Context } from 'hono'
 import type { Generated } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
-import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
+import type { OpenCaseInput } from '../../workflows/messages'
+import { registerGrievance } from '../cases/intake'
+import { ARGON2ID, type TrackingTable } from '../cases/tracking'
 import { ApiError } from '../errors'
 import { ErrorSchema } from '../openapi'
 
-// Algorithm is a const enum the package does not ship as a value: 2 is Argon2id.
-const ARGON2ID = 2 as Algorithm.Argon2id
 /** Verified when the reference is unknown, so that both answers take the same time. */
 let decoy: Promise<string> | undefined
 const decoyHash = () => (decoy ??= hash('decoy-pin', { algorithm: ARGON2ID }))
@@ -21,16 +19,6 @@ const decoyHash = () => (decoy ??= hash('decoy-pin', { algorithm: ARGON2ID }))
 /** Wrong PINs allowed per reference before it is locked for a while (a PIN has 10^6 values). */
 const MAX_PIN_FAILURES = 5
 const PIN_LOCK_MS = 15 * 60_000
-
-interface TrackingTable {
-  reference: string
-  caseId: string
-  pinHash: string
-  locale: string
-  failedAttempts: Generated<number>
-  lockedUntil: Date | null
-  createdAt: Generated<Date>
-}
 
 const Locale = z.enum(['fr', 'en'])
 
@@ -117,82 +105,6 @@ const text = {
 } as const
 
 /** Reference alphabet without look-alikes (0/O, 1/I), easy to read out on a hotline. */
-const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'
-const code = (length: number) =>
-  Array.from(randomBytes(length), (b) => ALPHABET[b % ALPHABET.length]).join('')
-
-export interface GrievanceIntake {
-  communeCode: string
-  channel: NonNullable<OpenCaseInput['channel']>
-  category?: OpenCaseInput['category']
-  priority?: OpenCaseInput['priority']
-  narrative: string
-  anonymous: boolean
-  contact?: { email?: string; phone?: string }
-  locale: 'fr' | 'en'
-  openedBy: OpenCaseInput['openedBy']
-}
-
-/**
- * Registers a grievance from any channel: a public reference and a 6-digit PIN (stored only as
- * an argon2id hash, returned once), then the case's workflow. An anonymous complainant leaves no
- * contact behind. Shared by the public form and the staff intake (hotline, in person).
- */
-export async function registerGrievance(
-  deps: { db: Db; temporal: Client; taskQueue: string },
-  intake: GrievanceIntake,
-): Promise<{ caseId: string; reference: string; pin: string }> {
-  const commune = await deps.db
-    .selectFrom('adminAreas')
-    .select('code')
-    .where('code', '=', intake.communeCode)
-    .where('level', '=', 'commune')
-    .executeTakeFirst()
-  if (!commune) {
-    throw new ApiError(400, 'VALIDATION_FAILED', 'Unknown commune', [
-      { path: 'communeCode', message: 'unknown commune' },
-    ])
-  }
-  const year = new Date().getUTCFullYear()
-  const reference = `PL-${year}-${code(6)}`
-  const caseId = `G-${year}-${code(10)}`
-  const pin = String(randomInt(0, 1_000_000)).padStart(6, '0')
-  await deps.db
-    .withTables<{ caseTracking: TrackingTable }>()
-    .insertInto('caseTracking')
-    .values({
-      reference,
-      caseId,
-      pinHash: await hash(pin, { algorithm: ARGON2ID }),
-      locale: intake.locale,
-    })
-    .execute()
-  const anonymous = intake.anonymous || !intake.contact
-  const input: OpenCaseInput = {
-    caseId,
-    reference,
-    kind: 'grievance',
-    areaCode: commune.code,
-    category: intake.category,
-    channel: intake.channel,
-    priority: intake.priority ?? 'normal',
-    sensitive: false,
-    openedBy: intake.openedBy,
-    narrative: intake.narrative,
-    anonymous,
-    // An anonymous complainant leaves no contact behind.
-    contact: anonymous ? undefined : { ...intake.contact, locale: intake.locale },
-  }
-  await startWithin(deps.temporal, () =>
-    deps.temporal.workflow.start('grievanceWorkflow', {
-      workflowId: caseWorkflowId(caseId),
-      taskQueue: deps.taskQueue,
-      args: [input],
-    }),
-  )
-  return { caseId, reference, pin }
-}
-
 /**
  * A small in-memory limiter per client address, for the public routes: the address is used only
  * for counting in this process and is never stored or logged (anonymous complainants leave no

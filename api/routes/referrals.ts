@@ -1,4 +1,3 @@
-import { startWithin } from '../deadline'
 import { randomBytes } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
@@ -40,7 +39,10 @@ import {
   listRouteFor,
 } from '../openapi'
 import { refusal, temporalCall } from '../temporal-errors'
-import { loadVisibleCase } from './cases'
+import { openCase } from '../cases/commands'
+import { loadVisibleCase } from '../cases/service'
+import { referralWorkflow } from '../../workflows/kinds/referral/workflow'
+import { CaseAreaKey, CaseKindKey, CasePriorityKey } from '../../workflows/search-attributes'
 
 export interface ReferralsDeps {
   db: Db
@@ -506,37 +508,26 @@ export function referralsRoutes(deps: ReferralsDeps) {
         openedBy: actor,
         consent,
       }
+      // Answered once the referral is routed (or with the supervisor) and projected.
       await temporalCall(() =>
-        startWithin(temporal, () =>
-          temporal.workflow.start('referralWorkflow', {
-            workflowId: caseWorkflowId(caseId),
-            taskQueue: deps.taskQueue,
-            args: [input],
-          }),
-        ),
+        openCase(temporal, referralWorkflow, {
+          workflowId: caseWorkflowId(caseId),
+          taskQueue: deps.taskQueue,
+          args: [input],
+          typedSearchAttributes: [
+            { key: CaseKindKey, value: 'referral' },
+            { key: CaseAreaKey, value: input.areaCode },
+            { key: CasePriorityKey, value: input.priority },
+          ],
+        }),
       )
-      // Read-your-writes: answer once the referral is routed (or with the supervisor).
-      const deadline = Date.now() + 10_000
-      for (;;) {
-        const row = (await referralDb(db)
-          .selectFrom('referrals')
-          .innerJoin('cases', 'cases.id', 'referrals.caseId')
-          .select(columns as never)
-          .where('cases.id', '=', caseId)
-          .where('cases.stage', '!=', 'routing')
-          // The case row is written first, then the referral row: wait for both.
-          .whereRef('referrals.lastEventSeq', '>=', 'cases.lastEventSeq')
-          .executeTakeFirst()) as Row | undefined
-        if (row) return c.json(dto(row, false), 201)
-        if (Date.now() > deadline) {
-          throw new ApiError(
-            503,
-            'TEMPORAL_UNAVAILABLE',
-            'The referral is registered but not yet routed; retry the read later',
-          )
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      const row = (await referralDb(db)
+        .selectFrom('referrals')
+        .innerJoin('cases', 'cases.id', 'referrals.caseId')
+        .select(columns as never)
+        .where('cases.id', '=', caseId)
+        .executeTakeFirstOrThrow()) as Row
+      return c.json(dto(row, false), 201)
     })
     .openapi(acceptRoute, async (c) => {
       const id = c.req.valid('param').id

@@ -17,7 +17,7 @@ import { idempotency } from '../idempotency'
 import { validationHook } from '../lists'
 import { errorResponses, IdempotencyHeader, idParam, isoDateTime, getRouteFor } from '../openapi'
 import { temporalCall } from '../temporal-errors'
-import { caseDto, CaseSchema, loadVisibleCase } from './cases'
+import { caseDto, CaseSchema, loadVisibleCase } from '../cases/service'
 
 export interface ReverificationsDeps {
   db: Db

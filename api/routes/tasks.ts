@@ -9,6 +9,9 @@ import {
   reassignTaskUpdate,
   unclaimTaskUpdate,
   type Actor,
+  type ClaimTaskCommand,
+  type CompleteTaskCommand,
+  type ReassignTaskCommand,
 } from '../../workflows/messages'
 import { actorFor, apiDb, areasWithin, audit, caseAreas, visibleTasks, within } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
@@ -25,7 +28,8 @@ import {
   asArray,
 } from '../lists'
 import { temporalCall } from '../temporal-errors'
-import { deny, settle } from './cases'
+import { commandBody, settleLegacy, splitAnswer } from '../cases/commands'
+import { deny } from '../cases/service'
 import { commandRoutes, getRouteFor, idParam, isoDateTime, listRouteFor } from '../openapi'
 
 export interface TasksDeps {
@@ -162,17 +166,28 @@ const getRoute = getRouteFor('tasks', 'A task', IdParam, TaskSchema, 'The task')
 
 const command = commandRoutes('tasks', IdParam, TaskCommandResultSchema)
 
-const claimRoute = command('claim', 'Take the task', z.object({}))
-const unclaimRoute = command('unclaim', 'Give the task back to the pool', z.object({}))
+// The task id comes from the path, the actor from the session: the rest is the Update's argument.
+const claimRoute = command(
+  'claim',
+  'Take the task',
+  commandBody<ClaimTaskCommand, 'taskId'>()(z.object({})),
+)
+const unclaimRoute = command(
+  'unclaim',
+  'Give the task back to the pool',
+  commandBody<ClaimTaskCommand, 'taskId'>()(z.object({})),
+)
 const reassignRoute = command(
   'reassign',
   'Assign the task to someone else (a supervisor)',
-  z.object({ assigneeId: z.uuid() }),
+  commandBody<ReassignTaskCommand, 'taskId'>()(z.object({ assigneeId: z.uuid() })),
 )
 const completeRoute = command(
   'complete',
   "Complete the task with its form (validated against the task kind's schema)",
-  z.object({ data: z.record(z.string(), z.unknown()) }),
+  commandBody<CompleteTaskCommand, 'taskId'>()(
+    z.object({ data: z.record(z.string(), z.unknown()) }),
+  ),
 )
 
 /**
@@ -209,8 +224,24 @@ export function tasksRoutes(deps: TasksDeps) {
     exec: (actor: Actor, row: TaskRow & { caseAreaCode: string }) => Promise<unknown>,
   ) => {
     const { row, actor } = await loadVisibleTask(user, taskId)
-    const result = await temporalCall(() => exec(actor, row))
-    await settle(db, temporal, row.caseId)
+    const { projected, result } = splitAnswer(await temporalCall(() => exec(actor, row)))
+    // The kernel answers with the rows its projection wrote; a case opened before it is awaited.
+    const task = projected?.tasks.find((t) => t.id === taskId)
+    if (projected?.case && task) {
+      const c = projected.case
+      return {
+        task: taskDto({
+          ...task,
+          status: task.status as TaskRow['status'],
+          caseReference: c.reference,
+          caseStage: c.stage,
+          casePriority: c.priority,
+          sensitive: c.sensitive,
+        }),
+        result: result ?? null,
+      }
+    }
+    await settleLegacy(db, temporal, row.caseId)
     return { task: taskDto(await reload(taskId)), result: result ?? null }
   }
   const handle = (caseId: string) => temporal.workflow.getHandle(caseWorkflowId(caseId))

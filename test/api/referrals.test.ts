@@ -249,8 +249,9 @@ describe('referrals API', () => {
   })
 
   it('a grievance-only command sent to a referral is refused with a stable code, not a server error', async () => {
-    const res = await post(`/api/cases/${id}/pause-sla`, 'superviseur.cercle.kati', {
-      reason: 'waiting_partner',
+    // A referral keeps the kernel's clock (pause, resume, extend) but no complainant's satisfaction.
+    const res = await post(`/api/cases/${id}/satisfaction`, 'superviseur.cercle.kati', {
+      satisfaction: 'satisfied',
     })
     expect(res.status).toBe(409)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe(

@@ -79,7 +79,10 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
   setHandler(appealViewQuery, () => current())
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => ({ ...current(), projected: await k.rec.answer() }))
+  setHandler(caseOpenedUpdate, async () => {
+    const projected = await k.rec.answer()
+    return { ...current(), projected }
+  })
 
   if (!state) {
     const opening = input as OpenAppealInput

@@ -68,7 +68,10 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
   registerGrievanceHandlers(k)
   setHandler(grievanceViewQuery, () => ({ ...current(), sla: k.sla()! }))
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => ({ ...current(), projected: await k.rec.answer() }))
+  setHandler(caseOpenedUpdate, async () => {
+    const projected = await k.rec.answer()
+    return { ...current(), projected }
+  })
 
   const at = k.now().toISOString()
   if ('reopen' in input) {

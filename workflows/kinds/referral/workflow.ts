@@ -185,7 +185,10 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
   setHandler(referralViewQuery, () => current())
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => ({ ...current(), projected: await k.rec.answer() }))
+  setHandler(caseOpenedUpdate, async () => {
+    const projected = await k.rec.answer()
+    return { ...current(), projected }
+  })
   setHandler(
     acceptReferralUpdate,
     async (c) => {

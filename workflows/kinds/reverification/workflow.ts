@@ -127,7 +127,10 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
   })
   setHandler(reverificationViewQuery, () => ({ ...current(), sla: k.sla()! }))
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => ({ ...current(), projected: await k.rec.answer() }))
+  setHandler(caseOpenedUpdate, async () => {
+    const projected = await k.rec.answer()
+    return { ...current(), projected }
+  })
 
   // ---- Opening: the household from the registry (waits while the registry is down). ----
 

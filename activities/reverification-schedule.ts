@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client'
 import type { Duration } from '@temporalio/common'
-import type { RecertificationSweepInput } from '../workflows/reverification-messages'
+import type { RecertificationSweepInput } from '../workflows/kinds/reverification/messages'
 
 /** One schedule per task queue, so that test queues and deployments never share one. */
 export const recertificationScheduleId = (taskQueue: string) => `recertification-${taskQueue}`

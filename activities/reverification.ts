@@ -3,14 +3,14 @@ import { Context, ApplicationFailure } from '@temporalio/activity'
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client'
 import { sql } from 'kysely'
 import { caseWorkflowId, type Actor } from '../workflows/messages'
-import type { PmtFormula } from '../workflows/pmt'
+import type { PmtFormula } from '../workflows/kinds/reverification/pmt'
 import {
   ReverificationErrorCode,
   type OpenReverificationInput,
   type RecertificationSweepInput,
   type RegistryWriteRequest,
   type ReverificationPolicy,
-} from '../workflows/reverification-messages'
+} from '../workflows/kinds/reverification/messages'
 import { CaseAreaKey, CaseKindKey } from '../workflows/search-attributes'
 import type { Db } from './db/db'
 import type { Logger } from './infra/logger'

@@ -17,6 +17,7 @@ import { requireAuth } from './auth/middleware'
 import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
 import { breakGlassRoutes } from './routes/break-glass'
+import { caseKindsRoutes } from './routes/case-kinds'
 import { casesRoutes } from './routes/cases'
 import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps) {
     return auth(c, next)
   })
   api
+    .route('/case-kinds', caseKindsRoutes())
     .route('/cases', casesRoutes(deps))
     .route('/tasks', tasksRoutes(deps))
     .route('/reverifications', reverificationsRoutes(deps))

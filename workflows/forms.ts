@@ -1,3 +1,4 @@
+import { PRIORITIES } from './messages'
 import { z } from 'zod'
 
 /**
@@ -21,7 +22,7 @@ export const categoryCodes = [
 export const triageForm = z.object({
   category: z.enum(categoryCodes),
   sensitive: z.boolean(),
-  priority: z.enum(['low', 'normal', 'high', 'urgent']),
+  priority: z.enum(PRIORITIES),
 })
 
 export const investigationForm = z.object({

@@ -7,4 +7,4 @@ export { reverificationWorkflow } from './kinds/reverification/workflow'
 export {
   recertificationSweepWorkflow,
   reverificationCampaignWorkflow,
-} from './reverification-campaign'
+} from './kinds/reverification/campaign'

@@ -1,4 +1,4 @@
-import type { AppealContext } from '../../workflows/appeal-messages'
+import type { AppealContext } from '../../workflows/kinds/appeal/messages'
 import type { CaseEvent, CaseKind } from '../../workflows/messages'
 import type { FieldCipher } from '../crypto/field-cipher'
 import type { Db } from '../db/db'

@@ -2,7 +2,11 @@ import { createHmac } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import { ApplicationFailure } from '@temporalio/common'
 import type { CaseEvent } from '../../workflows/messages'
-import type { Consent, PartnerStatus, ReferralContext } from '../../workflows/referral-messages'
+import type {
+  Consent,
+  PartnerStatus,
+  ReferralContext,
+} from '../../workflows/kinds/referral/messages'
 import { opened, sealed, type FieldCipher } from '../crypto/field-cipher'
 import type { Db } from '../db/db'
 import type { Logger } from '../infra/logger'

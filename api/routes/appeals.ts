@@ -7,7 +7,7 @@ import {
   appealViewQuery,
   type AppealState,
   type OpenAppealInput,
-} from '../../workflows/appeal-messages'
+} from '../../workflows/kinds/appeal/messages'
 import { caseWorkflowId, ErrorCode } from '../../workflows/messages'
 import { actorFor, audit } from '../access'
 import type { AppEnv } from '../auth/types'

@@ -6,6 +6,8 @@ import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { CasesTable } from '../../activities/db/schema'
 import { categoryCodes } from '../../workflows/forms'
 import {
+  PRIORITIES,
+  CASE_KINDS,
   caseWorkflowId,
   extendSlaUpdate,
   grievanceViewQuery,
@@ -201,11 +203,11 @@ const caseList = {
     id: oneOrMany(z.string().max(64)),
     status: oneOrMany(z.enum(['open', 'closed'])),
     stage: oneOrMany(z.string().regex(/^[a-z_]{1,40}$/)),
-    kind: oneOrMany(z.enum(['grievance', 'reverification', 'referral', 'appeal'])),
+    kind: oneOrMany(z.enum(CASE_KINDS)),
     /** The area and every area below it. */
     areaCode: z.string().regex(/^[A-Za-z0-9-]{1,40}$/),
     category: oneOrMany(z.enum(categoryCodes)),
-    priority: oneOrMany(z.enum(['low', 'normal', 'high', 'urgent'])),
+    priority: oneOrMany(z.enum(PRIORITIES)),
     slaState: oneOrMany(z.enum(['on_track', 'at_risk', 'breached', 'paused', 'met'])),
     sensitive: z.boolean(),
     /** Case id or public reference, by prefix. */
@@ -317,7 +319,7 @@ const IntakeSchema = z
     communeCode: z.string().regex(/^ML(-[A-Z0-9-]+)?$/),
     channel: z.enum(['hotline', 'sms', 'in_person', 'community_committee', 'email']),
     category: z.enum(categoryCodes).optional(),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+    priority: z.enum(PRIORITIES).optional(),
     narrative: z.string().trim().min(10).max(5000),
     anonymous: z.boolean().default(false),
     contact: z

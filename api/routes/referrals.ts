@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client'
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { referralDb, type ReferralTables } from '../../activities/referrals/tables'
-import { caseWorkflowId, ErrorCode } from '../../workflows/messages'
+import { PRIORITIES, caseWorkflowId, ErrorCode } from '../../workflows/messages'
 import {
   acceptReferralUpdate,
   DECLINE_REASONS,
@@ -14,7 +14,7 @@ import {
   type DeclineReason,
   type OpenReferralInput,
   type PartnerActor,
-} from '../../workflows/referral-messages'
+} from '../../workflows/kinds/referral/messages'
 import { actorFor, apiDb, audit, caseVisible, type ApiDatabase } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
@@ -108,7 +108,7 @@ const ReferralCreateSchema = z
       .regex(/^ML(-[A-Z0-9-]+)?$/)
       .optional(),
     householdId: z.string().max(64).optional(),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+    priority: z.enum(PRIORITIES).default('normal'),
     consent: z.object({
       given: z.boolean(),
       method: z.enum(['verbal', 'written', 'thumbprint']).optional(),

@@ -1,3 +1,4 @@
+import { CASE_KINDS } from '../../workflows/messages'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { sql, type Expression, type Generated, type Kysely } from 'kysely'
@@ -108,7 +109,7 @@ const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/)
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a date' })
-const kinds = ['grievance', 'reverification', 'referral', 'appeal'] as const
+const kinds = CASE_KINDS
 const lang = z
   .enum(['fr', 'en'])
   .default('fr')

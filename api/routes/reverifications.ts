@@ -5,11 +5,11 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client'
 import { parse } from 'csv-parse/sync'
 import type { Db } from '../../activities/db/db'
 import { campaignCaseId, startReverification } from '../../activities/reverification'
-import { caseWorkflowId, type Priority } from '../../workflows/messages'
+import { PRIORITIES, caseWorkflowId, type Priority } from '../../workflows/messages'
 import {
   reverificationViewQuery,
   type ReverificationView,
-} from '../../workflows/reverification-messages'
+} from '../../workflows/kinds/reverification/messages'
 import { actorFor, areasWithin, caseAreas } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
@@ -67,7 +67,7 @@ const CampaignSchema = z
 const StartSchema = z
   .object({
     householdId: z.string().regex(HOUSEHOLD_ID),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+    priority: z.enum(PRIORITIES).default('normal'),
   })
   .openapi('ReverificationStart')
 

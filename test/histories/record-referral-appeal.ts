@@ -17,7 +17,7 @@ import { startStack } from '../../activities/infra/stack'
 import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
 import { encryptedDataConverter } from '../../activities/infra/temporal-client'
 import { workflowsPath } from '../../activities/worker'
-import { appealViewQuery, type OpenAppealInput } from '../../workflows/appeal-messages'
+import { appealViewQuery, type OpenAppealInput } from '../../workflows/kinds/appeal/messages'
 import {
   caseWorkflowId,
   completeTaskUpdate,
@@ -30,7 +30,7 @@ import {
   referralViewQuery,
   reportReferralUpdate,
   type OpenReferralInput,
-} from '../../workflows/referral-messages'
+} from '../../workflows/kinds/referral/messages'
 import { testCipher, testCodec } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
 

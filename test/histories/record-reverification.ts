@@ -18,7 +18,7 @@ import { encryptedDataConverter } from '../../activities/infra/temporal-client'
 import { workflowsPath } from '../../activities/worker'
 import type { HumanTask } from '../../workflows/kernel/tasks'
 import { caseWorkflowId, completeTaskUpdate, type Actor } from '../../workflows/messages'
-import { spawnedReverificationId } from '../../workflows/reverification-messages'
+import { spawnedReverificationId } from '../../workflows/kinds/reverification/messages'
 import { testCipher, testCodec } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
 

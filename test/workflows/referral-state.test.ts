@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common'
 import { describe, expect, it } from 'vitest'
-import { checkIndependent, afterCommittee, afterReview } from '../../workflows/appeal-state'
-import type { AppealState } from '../../workflows/appeal-messages'
+import { checkIndependent, afterCommittee, afterReview } from '../../workflows/kinds/appeal/state'
+import type { AppealState } from '../../workflows/kinds/appeal/messages'
 import { ALWAYS_OPEN } from '../../workflows/kernel/calendar'
 import type { HumanTask } from '../../workflows/kernel/tasks'
-import type { ReferralState } from '../../workflows/referral-messages'
+import type { ReferralState } from '../../workflows/kinds/referral/messages'
 import {
   accept,
   checkDeclineReason,
@@ -15,7 +15,7 @@ import {
   report,
   reroute,
   routeNext,
-} from '../../workflows/referral-state'
+} from '../../workflows/kinds/referral/state'
 
 const T0 = new Date('2026-12-01T08:00:00Z')
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)

@@ -14,7 +14,7 @@ import {
   reportReferralUpdate,
   type OpenReferralInput,
   type PartnerActor,
-} from '../../workflows/referral-messages'
+} from '../../workflows/kinds/referral/messages'
 import { startCaseStack, stopCaseStack } from '../helpers/case-stack'
 import { testCipher } from '../helpers/codec'
 import type { TestDatabase } from '../helpers/db'

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { pmtScore, type PmtFormula } from '../../workflows/pmt'
-import type { ReverificationPolicy, VisitAttempt } from '../../workflows/reverification-messages'
+import { pmtScore, type PmtFormula } from '../../workflows/kinds/reverification/pmt'
+import type {
+  ReverificationPolicy,
+  VisitAttempt,
+} from '../../workflows/kinds/reverification/messages'
 import {
   afterVisit,
   failedAttempts,
   proposeEligibility,
   registryWriteKey,
-} from '../../workflows/reverification-state'
+} from '../../workflows/kinds/reverification/state'
 
 const formula: PmtFormula = {
   version: 'pmt-test-v2',

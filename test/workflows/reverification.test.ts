@@ -16,7 +16,7 @@ import {
   reverificationViewQuery,
   spawnedReverificationId,
   type ReverificationView,
-} from '../../workflows/reverification-messages'
+} from '../../workflows/kinds/reverification/messages'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
 import { dciRegistry, REGISTRY_URL, startRegistryWorker } from '../helpers/registry'

@@ -2,12 +2,10 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   continueAsNew,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow'
 import type { ZodType } from 'zod'
-import type { CaseActivities } from '../../activities'
 import { projectableResult } from '../forms'
 import {
   caseSnapshotQuery,
@@ -30,15 +28,12 @@ import {
 } from '../search-attributes'
 import { addWorkingTime, type BusinessCalendar } from './calendar'
 import { createRecorder, type EventExtra } from './recorder'
+import { local } from './reference'
 import { slaEventProblem, slaStatus, type SlaClockEvent, type SlaStatus } from './sla'
 import { cancelTask, findTask, isOpen, type HumanTask } from './tasks'
 
-// Picking an assignee reads PostgreSQL: a local activity in the same workflow task, retried
-// without end (an outage delays the task, never drops it).
-const { pickAssignee, pickAssigneeExcept } = proxyLocalActivities<CaseActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-})
+// Picking an assignee reads PostgreSQL: a local activity in the same workflow task.
+const { pickAssignee, pickAssigneeExcept } = local
 
 /** Histories stay small: continue as new well before Temporal's limits (operators may lower). */
 export const HISTORY_EVENTS_BEFORE_CONTINUE = 5_000

@@ -1,21 +1,12 @@
-import {
-  condition,
-  proxyLocalActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow'
+import { condition, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow'
 import type { caseSearchAttributes } from '../search-attributes'
-import type { CaseActivities } from '../../activities'
+import { local } from './reference'
 import type { Actor, CaseEvent, CaseSnapshot, ProjectedRows, ProjectionItem } from '../messages'
 
-// The read model must land whatever the outage: PostgreSQL down for an hour delays the case,
-// never loses an event, so attempts are unbounded with a capped backoff. A local activity: the
-// projection runs inside the workflow task of the command that caused it (no extra task, no
-// extra state transition), and the Update answers with the rows it wrote.
-const { projectCaseEvents } = proxyLocalActivities<CaseActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-})
+// The read model must land whatever the outage (see `local`). A local activity: the projection
+// runs inside the workflow task of the command that caused it (no extra task, no extra state
+// transition), and the Update answers with the rows it wrote.
+const { projectCaseEvents } = local
 
 export type EventExtra = Pick<
   CaseEvent,

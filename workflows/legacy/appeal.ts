@@ -18,18 +18,18 @@ import {
   type AppealInput,
   type AppealState,
   type OpenAppealInput,
-} from '../appeal-messages'
+} from '../kinds/appeal/messages'
 import {
   afterCommittee,
   afterReview,
   checkIndependent,
   implementsByReverification,
-} from '../appeal-state'
+} from '../kinds/appeal/state'
 import { createShell } from './case-shell'
 import { approvalForm } from '../forms'
 import { findTask, isOpen, type HumanTask } from '../kernel/tasks'
 import { caseWorkflowId, ErrorCode, SYSTEM_ACTOR, type Actor, type CaseSnapshot } from '../messages'
-import type { OpenReverificationInput } from '../reverification-messages'
+import type { OpenReverificationInput } from '../kinds/reverification/messages'
 import {
   CaseAreaKey,
   CaseKindKey,

@@ -57,7 +57,10 @@ import {
   type RoleCode,
   type TaskProjection,
 } from '../messages'
-import { spawnedReverificationId, type OpenReverificationInput } from '../reverification-messages'
+import {
+  spawnedReverificationId,
+  type OpenReverificationInput,
+} from '../kinds/reverification/messages'
 import {
   CaseAreaKey,
   CaseKindKey,

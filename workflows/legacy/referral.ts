@@ -22,7 +22,7 @@ import {
   type OpenReferralInput,
   type ReferralInput,
   type ReferralState,
-} from '../referral-messages'
+} from '../kinds/referral/messages'
 import {
   accept,
   checkDeclineReason,
@@ -36,7 +36,7 @@ import {
   reroute,
   routeNext,
   type Transition,
-} from '../referral-state'
+} from '../kinds/referral/state'
 import {
   CaseAreaKey,
   CaseKindKey,

@@ -35,13 +35,13 @@ import {
   type ReverificationState,
   type UnreachableReviewForm,
   type VisitForm,
-} from '../reverification-messages'
+} from '../kinds/reverification/messages'
 import {
   afterVisit,
   attemptOf,
   proposeEligibility,
   registryWriteKey,
-} from '../reverification-state'
+} from '../kinds/reverification/state'
 import { CaseAreaKey, CaseKindKey, CasePriorityKey, CaseStageKey } from '../search-attributes'
 
 // The read model must land whatever the outage: unbounded retries, capped backoff, short attempts.

@@ -1,3 +1,4 @@
+import { CASE_KINDS } from '../../../workflows/messages'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { getRouteFor, listRouteFor } from '../../openapi'
 import { sql, type Selectable } from 'kysely'
@@ -30,7 +31,7 @@ import {
   text,
 } from './shared'
 
-const caseKinds = ['grievance', 'reverification', 'referral', 'appeal'] as const
+const caseKinds = CASE_KINDS
 const label = text(200)
 
 export const CategorySchema = z

@@ -1,3 +1,4 @@
+import { CASE_KINDS, PRIORITIES } from '../../../workflows/messages'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { sql, type Selectable } from 'kysely'
 import type { Db } from '../../../activities/db/db'
@@ -29,8 +30,8 @@ import {
   knownCode,
 } from './shared'
 
-const caseKinds = ['grievance', 'reverification', 'referral', 'appeal'] as const
-const priorities = ['low', 'normal', 'high', 'urgent'] as const
+const caseKinds = CASE_KINDS
+const priorities = PRIORITIES
 /** Every stage a policy must time, in the order of a case. */
 export const SLA_STAGES = [
   'acknowledge',

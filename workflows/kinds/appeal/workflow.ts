@@ -1,30 +1,15 @@
-import {
-  ApplicationFailure,
-  ParentClosePolicy,
-  patched,
-  proxyLocalActivities,
-  setHandler,
-  startChild,
-} from '@temporalio/workflow'
+import { ParentClosePolicy, patched, setHandler, startChild } from '@temporalio/workflow'
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common'
-import type { ZodType } from 'zod'
-import type { CaseActivities } from '../../../activities'
 import {
-  appealReviewForm,
   appealViewQuery,
-  implementationForm,
   type AppealInput,
   type AppealState,
   type OpenAppealInput,
-} from '../../appeal-messages'
-import {
-  afterCommittee,
-  afterReview,
-  checkIndependent,
-  implementsByReverification,
-} from '../../appeal-state'
-import { approvalForm } from '../../forms'
+} from './messages'
+import { afterCommittee, afterReview, checkIndependent, implementsByReverification } from './state'
 import { createKernel } from '../../kernel/case'
+import { caseKinds } from '..'
+import { local, stateHolder } from '../../kernel/reference'
 import { registerCaseHandlers, registerTaskHandlers } from '../../kernel/handlers'
 import type { SlaClockEvent } from '../../kernel/sla'
 import { findTask, type HumanTask } from '../../kernel/tasks'
@@ -34,27 +19,14 @@ import {
   caseOpenedUpdate,
   caseViewQuery,
   caseWorkflowId,
-  ErrorCode,
   KERNEL_PATCH,
   SYSTEM_ACTOR,
   type CaseSnapshot,
 } from '../../messages'
-import type { OpenReverificationInput } from '../../reverification-messages'
+import type { OpenReverificationInput } from '../reverification/messages'
 import { CaseKindKey } from '../../search-attributes'
 
-// Reference data for the opening, in the first workflow task; an outage only delays it.
-const { loadAppealContext } = proxyLocalActivities<CaseActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-})
-
-export const appealForms: Record<string, ZodType<Record<string, unknown>>> = {
-  appeal_review: appealReviewForm,
-  approval: approvalForm,
-  implementation: implementationForm,
-}
-/** Reasons and notes are free text: in the history and the live state, never in PostgreSQL. */
-const FREE_TEXT = { appeal_review: ['reasons'], approval: ['reason'], implementation: ['note'] }
+const { loadAppealContext } = local
 
 /**
  * An appeal against a grievance outcome or an eligibility decision, filed within the window. A
@@ -65,15 +37,11 @@ const FREE_TEXT = { appeal_review: ['reasons'], approval: ['reason'], implementa
  */
 export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> {
   if (!patched(KERNEL_PATCH)) return legacyAppealWorkflow(input)
-  let state: AppealState | undefined = 'resume' in input ? input.resume : undefined
-  const current = (): AppealState => {
-    if (!state)
-      throw ApplicationFailure.nonRetryable('the case is still opening', ErrorCode.INVALID_COMMAND)
-    return state
-  }
-  const k = createKernel<AppealState>({ state: current, freeText: FREE_TEXT })
+  const holder = stateHolder<AppealState>('resume' in input ? input.resume : undefined)
+  const current = holder.current
+  const k = createKernel<AppealState>({ state: current, freeText: caseKinds.appeal.freeText })
   registerTaskHandlers(k, {
-    forms: appealForms,
+    forms: caseKinds.appeal.forms,
     check: (task, actor) => checkIndependent(current(), task, actor),
   })
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
@@ -84,7 +52,7 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
     return { ...current(), projected }
   })
 
-  if (!state) {
+  if (!holder.opened()) {
     const opening = input as OpenAppealInput
     const context = await loadAppealContext({
       contestedCaseId: opening.contestedCaseId,
@@ -96,7 +64,7 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
     const started: SlaClockEvent | undefined = resolve
       ? { type: 'started', at: openedAt, targetMs: resolve }
       : undefined
-    state = {
+    holder.set({
       caseId: opening.caseId,
       reference: opening.reference,
       kind: 'appeal',
@@ -116,7 +84,7 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
       nextTaskNo: 1,
       handledTasks: [],
       ...(started ? { clock: [started], escalationLevel: 0, alerted: [] } : {}),
-    }
+    })
     k.opened()
     k.emit(
       'case.opened',
@@ -128,7 +96,7 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
         contestedCaseId: opening.contestedCaseId,
         contestedKind: context.contestedKind,
         mode: opening.mode,
-        committeeRequired: state.committeeRequired,
+        committeeRequired: current().committeeRequired,
       },
       {
         data: { policy: context.policy, deciders: context.deciders, clock: started },
@@ -216,9 +184,9 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
         )
         const done = await finished(task)
         if (!done) return
-        state = afterReview(current(), done)
-        k.setStage(state.stage)
-        if (state.decision) notifyDecision()
+        holder.set(afterReview(current(), done))
+        k.setStage(current().stage)
+        if (current().decision) notifyDecision()
         return
       }
       case 'committee': {
@@ -237,9 +205,9 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
         )
         const done = await finished(task)
         if (!done) return
-        state = afterCommittee(current(), done)
-        k.setStage(state.stage)
-        if (state.decision) notifyDecision()
+        holder.set(afterCommittee(current(), done))
+        k.setStage(current().stage)
+        if (current().decision) notifyDecision()
         else k.emit('appeal.review_sent_back', SYSTEM_ACTOR, null, { taskId: done.id })
         return
       }

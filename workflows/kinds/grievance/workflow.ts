@@ -1,14 +1,9 @@
-import {
-  ParentClosePolicy,
-  patched,
-  proxyLocalActivities,
-  setHandler,
-  startChild,
-} from '@temporalio/workflow'
+import { ParentClosePolicy, patched, setHandler, startChild } from '@temporalio/workflow'
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common'
-import type { CaseActivities } from '../../../activities'
-import { taskForms, type InvestigationForm, type TriageForm } from '../../forms'
+import type { InvestigationForm, TriageForm } from '../../forms'
+import { caseKinds } from '..'
 import { createKernel } from '../../kernel/case'
+import { local, stateHolder } from '../../kernel/reference'
 import { registerCaseHandlers, registerTaskHandlers } from '../../kernel/handlers'
 import { findTask } from '../../kernel/tasks'
 import { createWatcher } from '../../kernel/watcher'
@@ -17,7 +12,6 @@ import {
   caseOpenedUpdate,
   caseViewQuery,
   caseWorkflowId,
-  ErrorCode,
   grievanceViewQuery,
   KERNEL_PATCH,
   SYSTEM_ACTOR,
@@ -26,21 +20,12 @@ import {
   type GrievanceState,
   type OpenCaseInput,
 } from '../../messages'
-import {
-  spawnedReverificationId,
-  type OpenReverificationInput,
-} from '../../reverification-messages'
+import { spawnedReverificationId, type OpenReverificationInput } from '../reverification/messages'
 import { CaseKindKey, CasePriorityKey } from '../../search-attributes'
-import { ApplicationFailure } from '@temporalio/workflow'
 import { registerGrievanceHandlers } from './handlers'
 import { openedState, reopenedState } from './open'
 
-// Reference data for the opening: a local activity in the first workflow task, retried without
-// end (PostgreSQL down delays the case, never loses it).
-const { loadCaseContext } = proxyLocalActivities<CaseActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-})
+const { loadCaseContext } = local
 
 /**
  * A grievance: uptake (acknowledgement with its reference) → triage → investigation by the
@@ -53,17 +38,13 @@ const { loadCaseContext } = proxyLocalActivities<CaseActivities>({
  */
 export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnapshot> {
   if (!patched(KERNEL_PATCH)) return legacyGrievanceWorkflow(input)
-  let state: GrievanceState | undefined = 'resume' in input ? input.resume : undefined
-  const current = (): GrievanceState => {
-    if (!state)
-      throw ApplicationFailure.nonRetryable('the case is still opening', ErrorCode.INVALID_COMMAND)
-    return state
-  }
+  const holder = stateHolder<GrievanceState>('resume' in input ? input.resume : undefined)
+  const current = holder.current
   const k = createKernel<GrievanceState>({
     state: current,
     snapshot: () => ({ satisfaction: current().satisfaction ?? null }),
   })
-  registerTaskHandlers(k, { forms: taskForms })
+  registerTaskHandlers(k, { forms: caseKinds.grievance.forms })
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
   registerGrievanceHandlers(k)
   setHandler(grievanceViewQuery, () => ({ ...current(), sla: k.sla()! }))
@@ -76,7 +57,7 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
   const at = k.now().toISOString()
   if ('reopen' in input) {
     const { state: reopened, started } = reopenedState(input.reopen, at)
-    state = reopened
+    holder.set(reopened)
     k.opened()
     k.emit(
       'case.reopened',
@@ -94,7 +75,7 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
       assigneeId: input.reopen.state.resolution?.proposedBy ?? undefined,
       sentBackReason: input.reopen.reason,
     })
-  } else if (!state) {
+  } else if (!holder.opened()) {
     const opening = input as OpenCaseInput
     const context = await loadCaseContext({
       kind: opening.kind,
@@ -103,7 +84,7 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
       areaCode: opening.areaCode,
     })
     const { state: opened, started, notify } = openedState(opening, context, at)
-    state = opened
+    holder.set(opened)
     k.opened()
     k.emit(
       'case.opened',

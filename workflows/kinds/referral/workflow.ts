@@ -2,14 +2,14 @@ import {
   ApplicationFailure,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow'
-import { z } from 'zod'
 import type { CaseActivities } from '../../../activities'
 import type { ReferralRow } from '../../../activities/referrals/activities'
 import { createKernel } from '../../kernel/case'
+import { caseKinds } from '..'
+import { local, stateHolder } from '../../kernel/reference'
 import { registerCaseHandlers, registerTaskHandlers } from '../../kernel/handlers'
 import { cancelTask, findTask } from '../../kernel/tasks'
 import { createWatcher } from '../../kernel/watcher'
@@ -31,7 +31,7 @@ import {
   type OpenReferralInput,
   type ReferralInput,
   type ReferralState,
-} from '../../referral-messages'
+} from './messages'
 import {
   accept,
   checkDeclineReason,
@@ -45,14 +45,10 @@ import {
   reroute,
   routeNext,
   type Transition,
-} from '../../referral-state'
+} from './state'
 import { CaseSlaStateKey } from '../../search-attributes'
 
-// Reference data for the opening, in the first workflow task; an outage only delays it.
-const { loadReferralContext } = proxyLocalActivities<CaseActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-})
+const { loadReferralContext } = local
 
 // A partner's server down must not block the referral, nor flood the partner: 10 attempts over
 // about an hour and a half, then the delivery stays recorded as pending for a person to check.
@@ -66,20 +62,6 @@ const { deliverPartnerWebhook } = proxyActivities<CaseActivities>({
   },
 })
 
-/** Forms of the referral's human tasks. */
-export const referralForms = {
-  follow_up: z.object({
-    outcome: z.enum(['needs_met', 'needs_partly_met', 'needs_not_met', 'household_unreachable']),
-    note: z.string().trim().max(2000).optional(),
-  }),
-  supervision: z.object({
-    /** `reroute`: every partner of the coverage may be tried again; `close`: left unserved. */
-    action: z.enum(['reroute', 'close']),
-    note: z.string().trim().max(2000).optional(),
-  }),
-}
-const FREE_TEXT = { follow_up: ['note'], supervision: ['note'] }
-
 /**
  * A referral of a household to a service of the integrated protection package: consent recorded
  * at opening; routed to the first partner covering the service in the area; the partner accepts
@@ -91,16 +73,12 @@ const FREE_TEXT = { follow_up: ['note'], supervision: ['note'] }
 export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapshot> {
   if (!patched(KERNEL_PATCH)) return legacyReferralWorkflow(input)
   const { workflowId } = workflowInfo()
-  let state: ReferralState | undefined = 'resume' in input ? input.resume : undefined
-  const current = (): ReferralState => {
-    if (!state)
-      throw ApplicationFailure.nonRetryable('the case is still opening', ErrorCode.INVALID_COMMAND)
-    return state
-  }
+  const holder = stateHolder<ReferralState>('resume' in input ? input.resume : undefined)
+  const current = holder.current
   const now = () => new Date()
   const k = createKernel<ReferralState>({
     state: current,
-    freeText: FREE_TEXT,
+    freeText: caseKinds.referral.freeText,
     snapshot: () => ({ slaState: legSlaState(current(), now()), resolveDueAt: current().dueAt }),
     row: (): ReferralRow => {
       const s = current()
@@ -125,7 +103,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
     for (const t of transitions) {
       const s = current()
       // What the pure transitions do not own stays as the case has it now.
-      state = {
+      holder.set({
         ...t.state,
         seq: s.seq,
         tasks: s.tasks,
@@ -136,9 +114,9 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
         alerted: s.alerted,
         escalationLevel: s.escalationLevel,
         links: s.links,
-      }
-      k.setStage(state.stage)
-      k.rec.upsert([[CaseSlaStateKey, legSlaState(state, now())]])
+      })
+      k.setStage(current().stage)
+      k.rec.upsert([[CaseSlaStateKey, legSlaState(current(), now())]])
       k.emit(t.type, t.type === 'referral.routed' ? SYSTEM_ACTOR : actor, null, t.after)
       if (t.type === 'referral.routed') {
         const routed = current()
@@ -181,7 +159,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
 
   // ---- Messages: registered before the first await. ----
 
-  registerTaskHandlers(k, { forms: referralForms })
+  registerTaskHandlers(k, { forms: caseKinds.referral.forms })
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
   setHandler(referralViewQuery, () => current())
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
@@ -239,7 +217,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
 
   // ---- Opening. ----
 
-  if (!state) {
+  if (!holder.opened()) {
     const opening = input as OpenReferralInput
     const context = await loadReferralContext({
       serviceCode: opening.serviceCode,
@@ -248,7 +226,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
     })
     const openedAt = now().toISOString()
     const resolve = context.policy.targets.resolve
-    state = {
+    holder.set({
       caseId: opening.caseId,
       reference: opening.reference,
       kind: 'referral',
@@ -278,7 +256,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
         ? { clock: [{ type: 'started', at: openedAt, targetMs: resolve }], escalationLevel: 0 }
         : {}),
       alerted: [],
-    }
+    })
     k.opened()
     k.emit(
       'case.opened',
@@ -300,7 +278,7 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
         data: {
           policy: context.policy,
           partners: context.partners,
-          ...(state.clock ? { clock: state.clock[0] } : {}),
+          ...(current().clock ? { clock: current().clock![0] } : {}),
         },
       },
     )

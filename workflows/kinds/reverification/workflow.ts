@@ -3,14 +3,13 @@ import {
   ApplicationFailure,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { ZodType } from 'zod'
 import type { CaseActivities } from '../../../activities'
-import { approvalForm } from '../../forms'
 import { createKernel } from '../../kernel/case'
+import { caseKinds } from '..'
+import { local, stateHolder } from '../../kernel/reference'
 import { registerCaseHandlers, registerTaskHandlers } from '../../kernel/handlers'
 import type { SlaClockEvent } from '../../kernel/sla'
 import { findTask } from '../../kernel/tasks'
@@ -19,38 +18,26 @@ import { legacyReverificationWorkflow } from '../../legacy/reverification'
 import {
   caseOpenedUpdate,
   caseViewQuery,
-  ErrorCode,
   KERNEL_PATCH,
   SYSTEM_ACTOR,
   type CaseSnapshot,
 } from '../../messages'
 import {
-  registryReviewForm,
   ReverificationErrorCode,
   reverificationViewQuery,
-  unreachableReviewForm,
-  visitForm,
   type OpenReverificationInput,
   type RegistryReviewForm,
   type ReverificationInput,
   type ReverificationState,
   type UnreachableReviewForm,
   type VisitForm,
-} from '../../reverification-messages'
-import {
-  afterVisit,
-  attemptOf,
-  proposeEligibility,
-  registryWriteKey,
-} from '../../reverification-state'
+} from './messages'
+import { afterVisit, attemptOf, proposeEligibility, registryWriteKey } from './state'
 
 // Reference data, scores and formulas read or write PostgreSQL: local activities retried without
 // end (an outage delays the case, never loses it).
 const { loadCaseContext, loadReverificationPolicy, loadActivePmtFormula, recordHouseholdScore } =
-  proxyLocalActivities<CaseActivities>({
-    startToCloseTimeout: '10 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  })
+  local
 
 // A registry that is down delays the case, never fails it: attempts are unbounded, the backoff is
 // capped at a minute. Only a refusal for good stops the retries; the workflow hands it to a person.
@@ -64,13 +51,6 @@ const { fetchHousehold, writeRegistryEligibility } = proxyActivities<CaseActivit
   },
 })
 
-export const reverificationForms: Record<string, ZodType<Record<string, unknown>>> = {
-  visit: visitForm as unknown as ZodType<Record<string, unknown>>,
-  approval: approvalForm as unknown as ZodType<Record<string, unknown>>,
-  unreachable_review: unreachableReviewForm,
-  registry_review: registryReviewForm,
-}
-
 /**
  * A household re-verification: the household read from the registry → a visit task for an
  * enumerator of its commune, rescheduled when the household is absent or access impossible (the
@@ -81,15 +61,12 @@ export const reverificationForms: Record<string, ZodType<Record<string, unknown>
 export async function reverificationWorkflow(input: ReverificationInput): Promise<CaseSnapshot> {
   if (!patched(KERNEL_PATCH)) return legacyReverificationWorkflow(input)
   const { workflowId } = workflowInfo()
-  let state: ReverificationState | undefined = 'resume' in input ? input.resume : undefined
-  const current = (): ReverificationState => {
-    if (!state)
-      throw ApplicationFailure.nonRetryable('the case is still opening', ErrorCode.INVALID_COMMAND)
-    return state
-  }
+  const holder = stateHolder<ReverificationState>('resume' in input ? input.resume : undefined)
+  const current = holder.current
   const now = () => new Date()
   const k = createKernel<ReverificationState>({
     state: current,
+    freeText: caseKinds.reverification.freeText,
     snapshot: () => ({ householdId: current().householdId, parentCaseId: current().parentCaseId }),
   })
   const { emit, appendClock } = k
@@ -119,7 +96,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
       sentBackReason: o.sentBackReason,
     })
 
-  registerTaskHandlers(k, { forms: reverificationForms })
+  registerTaskHandlers(k, { forms: caseKinds.reverification.forms })
   // Closing or withdrawing a re-verification is a supervisor's decision.
   registerCaseHandlers(k, {
     closeBy: ['supervisor', 'programme_manager'],
@@ -134,7 +111,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
 
   // ---- Opening: the household from the registry (waits while the registry is down). ----
 
-  if (!state) {
+  if (!holder.opened()) {
     const opening = input as OpenReverificationInput
     const household = await k.rec.outside(() => fetchHousehold(opening.householdId))
     const areaCode = household?.areaCode ?? opening.areaCode ?? 'ML'
@@ -147,7 +124,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
       at: openedAt,
       targetMs: context.policy.targets.resolve,
     }
-    state = {
+    holder.set({
       caseId: opening.caseId,
       kind: 'reverification',
       status: 'open',
@@ -172,7 +149,7 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
       escalationLevel: 0,
       alerted: [],
       attempts: [],
-    }
+    })
     k.opened()
     emit(
       'case.opened',

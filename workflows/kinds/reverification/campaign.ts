@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow'
-import type { CaseActivities } from '../activities'
-import type { CampaignInput, RecertificationSweepInput } from './reverification-messages'
+import type { CaseActivities } from '../../../activities'
+import type { CampaignInput, RecertificationSweepInput } from './messages'
 
 // Starting thousands of cases takes minutes: the attempt heartbeats after every batch, so a worker
 // lost midway is noticed in seconds and the retry carries on from the lines still pending. The

@@ -1,8 +1,8 @@
 import { defineQuery } from '@temporalio/workflow'
 import { z } from 'zod'
-import type { BusinessCalendar } from './kernel/calendar'
-import type { HumanTask } from './kernel/tasks'
-import type { Actor, CaseKind, CaseSnapshot, Priority } from './messages'
+import type { BusinessCalendar } from '../../kernel/calendar'
+import type { HumanTask } from '../../kernel/tasks'
+import type { Actor, CaseKind, CaseSnapshot, Priority } from '../../messages'
 
 /**
  * The appeal's contract: a household contests an eligibility decision (a re-verification) or a

@@ -1,8 +1,15 @@
 import { defineQuery } from '@temporalio/workflow'
 import { z } from 'zod'
-import type { SlaClockEvent, SlaStatus } from './kernel/sla'
-import type { HumanTask } from './kernel/tasks'
-import type { Actor, CaseContext, CaseLinkKind, CaseNote, CaseSnapshot, Priority } from './messages'
+import type { SlaClockEvent, SlaStatus } from '../../kernel/sla'
+import type { HumanTask } from '../../kernel/tasks'
+import type {
+  Actor,
+  CaseContext,
+  CaseLinkKind,
+  CaseNote,
+  CaseSnapshot,
+  Priority,
+} from '../../messages'
 import type { PmtFormula } from './pmt'
 
 /**

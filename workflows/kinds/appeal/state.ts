@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow'
-import type { HumanTask } from './kernel/tasks'
-import type { AppealDecision, AppealOutcome, AppealState } from './appeal-messages'
-import { ErrorCode, type Actor } from './messages'
+import type { HumanTask } from '../../kernel/tasks'
+import type { AppealDecision, AppealOutcome, AppealState } from './messages'
+import { ErrorCode, type Actor } from '../../messages'
 
 /**
  * Pure rules of an appeal. Independence: nobody who decided the contested case reviews the

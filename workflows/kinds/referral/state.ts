@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow'
-import { addWorkingTime } from './kernel/calendar'
-import { ErrorCode, type Actor } from './messages'
+import { addWorkingTime } from '../../kernel/calendar'
+import { ErrorCode, type Actor } from '../../messages'
 import {
   DECLINE_REASONS,
   type DeclineReason,
@@ -8,7 +8,7 @@ import {
   type PartnerStatus,
   type ReferralLeg,
   type ReferralState,
-} from './referral-messages'
+} from './messages'
 
 /**
  * Pure transitions of a referral: each takes the state and a command or a fact and returns the

@@ -1,8 +1,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow'
-import type { BusinessCalendar } from './kernel/calendar'
-import type { HumanTask } from './kernel/tasks'
-import type { SlaClockEvent } from './kernel/sla'
-import type { Actor, CaseLinkKind, CaseSnapshot, Priority } from './messages'
+import type { BusinessCalendar } from '../../kernel/calendar'
+import type { HumanTask } from '../../kernel/tasks'
+import type { SlaClockEvent } from '../../kernel/sla'
+import type { Actor, CaseLinkKind, CaseSnapshot, Priority } from '../../messages'
 
 /**
  * The referral's contract: a household referred to a service of the integrated protection package,

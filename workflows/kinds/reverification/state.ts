@@ -1,10 +1,5 @@
 import { pmtScore, type PmtFormula } from './pmt'
-import type {
-  EligibilityProposal,
-  ReverificationState,
-  VisitAttempt,
-  VisitForm,
-} from './reverification-messages'
+import type { EligibilityProposal, ReverificationState, VisitAttempt, VisitForm } from './messages'
 
 /**
  * Pure transitions of a re-verification, unit-tested without a server: what a visit's outcome

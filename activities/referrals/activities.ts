@@ -7,7 +7,6 @@ import type { Db } from '../db/db'
 import type { Logger } from '../infra/logger'
 import { createProjectionActivities } from '../projection'
 import { areaAncestry, loadCalendar, loadPolicy } from './context'
-import { referralDb } from './tables'
 
 const DAY = 8 * 3600 // one working day, roughly
 /** Leg targets in working seconds when no referral policy is set. */
@@ -56,7 +55,7 @@ export async function setPartnerWebhook(
   partnerCode: string,
   webhook: { url: string; secret: string } | null,
 ): Promise<void> {
-  await referralDb(db)
+  await db
     .updateTable('partners')
     .set({
       webhookUrl: webhook?.url ?? null,
@@ -85,7 +84,6 @@ export function createReferralActivities({
   log?: Logger
   fetchImpl?: typeof fetch
 }) {
-  const rdb = referralDb(db)
   const { projectCaseEvent } = createProjectionActivities({ db, publicUrl, cipher })
 
   return {
@@ -96,7 +94,7 @@ export function createReferralActivities({
       const areaPath = await areaAncestry(db, input.areaCode)
       const policy = await loadPolicy(db, 'referral', REFERRAL_DEFAULTS)
       // Partners delivering the service in the area or one above it, best priority first.
-      const partners = await rdb
+      const partners = await db
         .selectFrom('partnerServices as ps')
         .innerJoin('partners as p', 'p.code', 'ps.partnerCode')
         .select(['ps.partnerCode', (eb) => eb.fn.min('ps.priority').as('priority')])
@@ -127,7 +125,7 @@ export function createReferralActivities({
         createdAt: event.snapshot.openedAt,
         lastEventSeq: event.seq,
       }
-      await rdb.transaction().execute(async (trx) => {
+      await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('referrals')
           .values(values)
@@ -160,14 +158,14 @@ export function createReferralActivities({
      * the retries; a 5xx or a network error is retried by Temporal; a 4xx is final.
      */
     async deliverPartnerWebhook(event: WebhookEvent): Promise<'delivered' | 'already' | 'none'> {
-      const partner = await rdb
+      const partner = await db
         .selectFrom('partners')
         .select(['webhookUrl', 'webhookSecret'])
         .where('code', '=', event.partnerCode)
         .executeTakeFirst()
       const secret = opened(cipher, partner?.webhookSecret)
       if (!partner?.webhookUrl || !secret) return 'none'
-      await rdb
+      await db
         .insertInto('webhookDeliveries')
         .values({
           key: event.key,
@@ -177,7 +175,7 @@ export function createReferralActivities({
         })
         .onConflict((oc) => oc.column('key').doNothing())
         .execute()
-      const row = await rdb
+      const row = await db
         .updateTable('webhookDeliveries')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('key', '=', event.key)
@@ -211,7 +209,7 @@ export function createReferralActivities({
         log?.warn({ partner: event.partnerCode, key: event.key }, 'webhook unreachable')
         throw error
       }
-      await rdb
+      await db
         .updateTable('webhookDeliveries')
         .set({
           lastStatus: status,

@@ -5,7 +5,6 @@ import { hash, verify, type Algorithm } from '@node-rs/argon2'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { Context } from 'hono'
-import type { Generated } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
 import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
@@ -21,16 +20,6 @@ const decoyHash = () => (decoy ??= hash('decoy-pin', { algorithm: ARGON2ID }))
 /** Wrong PINs allowed per reference before it is locked for a while (a PIN has 10^6 values). */
 const MAX_PIN_FAILURES = 5
 const PIN_LOCK_MS = 15 * 60_000
-
-interface TrackingTable {
-  reference: string
-  caseId: string
-  pinHash: string
-  locale: string
-  failedAttempts: Generated<number>
-  lockedUntil: Date | null
-  createdAt: Generated<Date>
-}
 
 const Locale = z.enum(['fr', 'en'])
 
@@ -158,7 +147,6 @@ export async function registerGrievance(
   const caseId = `G-${year}-${code(10)}`
   const pin = String(randomInt(0, 1_000_000)).padStart(6, '0')
   await deps.db
-    .withTables<{ caseTracking: TrackingTable }>()
     .insertInto('caseTracking')
     .values({
       reference,
@@ -235,7 +223,6 @@ export function publicRoutes(deps: {
   const limits = deps.limits ?? { submit: 10, track: 30, windowMs: 60 * 60_000 }
   const submitLimit = limiter(limits.submit, limits.windowMs)
   const trackLimit = limiter(limits.track, limits.windowMs)
-  const tracking = () => deps.db.withTables<{ caseTracking: TrackingTable }>()
   let cachedOptions: { at: number; value: Promise<z.infer<typeof PublicOptions>> } | undefined
   const loadOptions = async (): Promise<z.infer<typeof PublicOptions>> => {
     const communes = await deps.db
@@ -335,7 +322,7 @@ export function publicRoutes(deps: {
       trackLimit(c)
       const { reference, pin, locale } = c.req.valid('json')
       const unknown = new ApiError(404, 'NOT_FOUND', 'No grievance with this reference and PIN')
-      const row = await tracking()
+      const row = await deps.db
         .selectFrom('caseTracking')
         .selectAll()
         .where('reference', '=', reference)
@@ -351,7 +338,7 @@ export function publicRoutes(deps: {
       }
       if (!(await verify(row.pinHash, pin))) {
         const failed = row.failedAttempts + 1
-        await tracking()
+        await deps.db
           .updateTable('caseTracking')
           .set({
             failedAttempts: failed >= MAX_PIN_FAILURES ? 0 : failed,
@@ -362,7 +349,7 @@ export function publicRoutes(deps: {
         throw unknown
       }
       if (row.failedAttempts > 0) {
-        await tracking()
+        await deps.db
           .updateTable('caseTracking')
           .set({ failedAttempts: 0 })
           .where('reference', '=', reference)

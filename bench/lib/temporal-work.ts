@@ -24,6 +24,8 @@ export interface Work {
   localActivities: number
   timersStarted: number
   timersFired: number
+  timersCanceled: number
+  searchAttributeUpserts: number
   updates: number
   signals: number
   runs: number
@@ -37,6 +39,8 @@ export const noWork = (): Work => ({
   localActivities: 0,
   timersStarted: 0,
   timersFired: 0,
+  timersCanceled: 0,
+  searchAttributeUpserts: 0,
   updates: 0,
   signals: 0,
   runs: 0,
@@ -82,6 +86,8 @@ async function runWork(client: Client, workflowId: string, runId: string) {
     ).length,
     timersStarted: count(EventType.EVENT_TYPE_TIMER_STARTED),
     timersFired: count(EventType.EVENT_TYPE_TIMER_FIRED),
+    timersCanceled: count(EventType.EVENT_TYPE_TIMER_CANCELED),
+    searchAttributeUpserts: count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
     updates: count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
     signals: count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
     runs: 1,
@@ -102,6 +108,34 @@ export async function workOf(client: Client, workflowId: string): Promise<Work> 
     runId = previous
   }
   return total
+}
+
+/**
+ * What the history holds, by event type and by activity type (every run of the chain): where a
+ * lifecycle's events come from, without knowing the workflow's activities in advance.
+ */
+export async function breakdownOf(client: Client, workflowId: string) {
+  const events: Record<string, number> = {}
+  const activities: Record<string, number> = {}
+  const latest = await describe(client, workflowId)
+  let runId = latest.workflowExecutionInfo?.execution?.runId ?? undefined
+  for (let hops = 0; runId && hops < 1000; hops++) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory()
+    for (const e of history.events ?? []) {
+      const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '')
+      events[type] = (events[type] ?? 0) + 1
+      const name =
+        e.activityTaskScheduledEventAttributes?.activityType?.name ??
+        (e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER
+          ? 'local activity'
+          : undefined)
+      if (name) activities[name] = (activities[name] ?? 0) + 1
+    }
+    runId =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ||
+      undefined
+  }
+  return { events, activities }
 }
 
 export interface Settled {

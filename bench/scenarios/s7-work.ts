@@ -6,7 +6,7 @@ import { caseWorkflowId } from '../../workflows/messages'
 import type { Bench } from '../lib/harness'
 import { RAW_TASK_QUEUE } from '../lib/harness'
 import type { Figure, ScenarioContext } from '../lib/report'
-import { minus, noWork, settled, shape, workOf, type Work } from '../lib/temporal-work'
+import { breakdownOf, minus, noWork, settled, shape, workOf, type Work } from '../lib/temporal-work'
 import type { RawCaseSteps } from '../raw/workflows'
 import { ratio, waitUntil } from './common'
 
@@ -50,6 +50,7 @@ interface Lifecycle {
   path: string
   steps: RawCaseSteps
   work: Work
+  breakdown: Awaited<ReturnType<typeof breakdownOf>>
 }
 
 /** The data each task kind's form takes on the main path; `by`: who completes it if unassigned. */
@@ -251,6 +252,7 @@ async function run(b: Bench, ctx: ScenarioContext, raw: Client) {
       path,
       steps: { updates: steps, timers, timerMs: timers ? APPEAL_WINDOW_SECONDS * 1000 : 0 },
       work,
+      breakdown: await breakdownOf(b.client, workflowOf(caseId)),
     })
   }
 
@@ -472,6 +474,16 @@ async function run(b: Bench, ctx: ScenarioContext, raw: Client) {
     `commands: ${commands.length}, ${commands.filter((m) => m.work.stateTransitions <= 2).length} within 2 state transitions; the costliest: ${worst.kind} ${worst.command}, ${worst.work.stateTransitions}`,
     `raw start ${rawStart.stateTransitions} state transitions (${shape(rawStart)}); raw Update ${rawUpdate.stateTransitions} (${shape(rawUpdate)})`,
   )
+  for (const l of lifecycles) {
+    const w = l.work
+    const by = Object.entries(l.breakdown.activities)
+      .sort((x, y) => y[1] - x[1])
+      .map(([name, n]) => `${name} ×${n}`)
+      .join(', ')
+    ctx.notes.push(
+      `${l.kind} lifecycle: ${w.updates} Updates, ${w.signals} signals, timers ${w.timersStarted} started / ${w.timersFired} fired / ${w.timersCanceled} cancelled, ${w.searchAttributeUpserts} search-attribute upserts, ${w.runs} run(s); activities: ${by || 'none'}`,
+    )
+  }
   ctx.details.lifecycles = lifecycles.map((l, i) => ({ ...l, raw: rawLifecycles[i] }))
   ctx.details.commands = measured
   ctx.details.raw = { start: rawStart, update: rawUpdate }

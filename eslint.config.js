@@ -49,6 +49,25 @@ export default tseslint.config(
     },
   },
   {
+    // One typed database (activities/db/schema.ts): no side view of it, typed apart and cast in.
+    files: ['activities/**/*.ts', 'api/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'TSAsExpression > TSAsExpression.expression[typeAnnotation.type="TSUnknownKeyword"]',
+          message:
+            'No cast through unknown: type the value (tables go in activities/db/*.table.ts).',
+        },
+        {
+          selector: 'CallExpression[callee.property.name="withTables"]',
+          message: 'Add the table to its activities/db/*.table.ts file instead of a side view.',
+        },
+      ],
+    },
+  },
+  {
     // The console: browser code (and its component tests), held to the same promise rules.
     files: ['admin-ui/**/*.tsx'],
     languageOptions: {

@@ -227,6 +227,8 @@ export async function s5Lists(
       .selectFrom('cases')
       .select(['id', 'areaCode'])
       .where('id', 'not like', 'S5-%')
+      // A grievance: its detail carries the live state (other kinds' details may not, yet).
+      .where('kind', '=', 'grievance')
       .where('sensitive', '=', false)
       .executeTakeFirst()
     const control = someCase

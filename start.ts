@@ -65,6 +65,7 @@ runMain(async () => {
       log,
       registry: config.registry,
       temporalClient: temporal,
+      memory: config.worker,
     })
     // The retention schedule (anonymisation of closed cases), created once by the first worker.
     await ensureRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue }).catch(

@@ -4,6 +4,9 @@ import type { FieldCipher } from './crypto/field-cipher'
 import type { Db } from './db/db'
 import type { CasesTable, TasksTable } from './db/schema'
 import { projectEventInto } from './projection'
+
+export type ProjectedCaseRow = Selectable<CasesTable>
+export type ProjectedTaskRow = Selectable<TasksTable>
 import { projectReferralRowInto } from './referrals/activities'
 
 /**

@@ -2,6 +2,7 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 import { StartupError } from './infra/errors'
+import type { WorkerMemory } from './worker-cache'
 
 /**
  * The only place that reads the environment. Every variable is documented in README.md
@@ -77,6 +78,16 @@ const envSchema = z.object({
   REGISTRY_URL: urlWithProtocols(['http:', 'https:'], 'https://registry.example.ml/api').optional(),
   REGISTRY_ADAPTER: z.enum(['dci', 'rest'], { error: 'must be dci or rest' }).default('dci'),
   REGISTRY_TOKEN: optionalString,
+  WORKER_MEMORY_MB: z.coerce
+    .number()
+    .int('must be a whole number of MB')
+    .min(400, 'must be at least 400 (MB): a worker uses about 300 MB before caching any case')
+    .default(1024),
+  WORKER_CACHED_WORKFLOW_KB: z.coerce
+    .number()
+    .int('must be a whole number of KB')
+    .min(50, 'must be at least 50 (KB)')
+    .default(1200),
   RECERTIFICATION_YEARS: z.coerce
     .number()
     .positive('must be a positive number of years')
@@ -112,6 +123,8 @@ export interface Config {
   registry: { url?: string; adapter: 'dci' | 'rest'; token?: string }
   /** Re-verify each household this many years after its last score (a daily sweep); unset: off. */
   recertificationYears?: number
+  /** The worker's memory budget, from which its workflow cache size is computed. */
+  worker: WorkerMemory
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -188,6 +201,7 @@ export function loadConfig(
     seedDemo: e.SEED_DEMO,
     registry: { url: e.REGISTRY_URL, adapter: e.REGISTRY_ADAPTER, token: e.REGISTRY_TOKEN },
     recertificationYears: e.RECERTIFICATION_YEARS,
+    worker: { memoryMb: e.WORKER_MEMORY_MB, cachedWorkflowKb: e.WORKER_CACHED_WORKFLOW_KB },
   })
 }
 

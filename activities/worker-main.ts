@@ -43,6 +43,7 @@ runMain(async () => {
       codec,
       log,
       registry: config.registry,
+      memory: config.worker,
     })
     // The retention schedule (anonymisation of closed cases), created once by the first worker.
     await ensureRetentionSchedule(

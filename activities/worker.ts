@@ -8,6 +8,7 @@ import { createActivities, type ActivityDeps } from '.'
 import type { Db } from './db/db'
 import { firstLine, StartupError } from './infra/errors'
 import type { Logger } from './infra/logger'
+import { maxCachedWorkflowsFor, type WorkerMemory } from './worker-cache'
 import {
   connectionOptions,
   encryptedDataConverter,
@@ -32,6 +33,11 @@ export interface WorkerOptions {
   temporalClient?: Client
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled now. */
   workflowBundle?: { codePath: string }
+  /**
+   * The memory budget that sizes the workflow cache (`maxCachedWorkflowsFor`); unset, the SDK's
+   * default from the heap limit.
+   */
+  memory?: WorkerMemory
 }
 
 /**
@@ -52,8 +58,12 @@ export async function createWorker(
   }
   const registry = createRegistryClient(options.registry, options.db)
   options.log?.info(describeRegistry(registry, options.registry))
+  const maxCachedWorkflows = options.memory && maxCachedWorkflowsFor(options.memory)
+  if (options.memory)
+    options.log?.info({ ...options.memory, maxCachedWorkflows }, 'workflow cache sized from memory')
   const worker = await Worker.create({
     connection,
+    ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
     namespace: options.temporal.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({

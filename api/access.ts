@@ -1,51 +1,8 @@
-import { sql, type ExpressionBuilder, type Generated, type Kysely, type SqlBool } from 'kysely'
+import { sql, type ExpressionBuilder, type SqlBool } from 'kysely'
 import type { Db } from '../activities/db/db'
-import type { AdminAreasTable, Database } from '../activities/db/schema'
+import type { AuditAction, Database } from '../activities/db/schema'
 import type { Actor, RoleCode } from '../workflows/messages'
 import type { AuthUser } from './auth/types'
-
-/** Columns and tables added by migration 2026_11_29_000600 (the shared schema stays untouched). */
-export interface ApiTables {
-  adminAreas: AdminAreasTable & { path: Generated<string> }
-  idempotencyKeys: {
-    userId: string
-    key: string
-    method: string
-    path: string
-    requestHash: string
-    status: number | null
-    response: unknown
-    createdAt: Generated<Date>
-    completedAt: Date | null
-  }
-  accessAudit: {
-    id: Generated<string>
-    userId: string
-    caseId: string | null
-    taskId: string | null
-    action: 'read' | 'list' | 'denied' | 'not_found' | 'export' | 'break_glass'
-    role: string | null
-    at: Generated<Date>
-  }
-}
-/** Added by migration 2026_11_29_000900: time-limited, justified access outside one's scope. */
-export interface BreakGlassTables {
-  breakGlassGrants: {
-    id: Generated<string>
-    userId: string
-    caseId: string
-    reason: string
-    grantedAt: Generated<Date>
-    expiresAt: Date
-  }
-}
-export type ApiDatabase = Omit<Database, 'adminAreas'> & ApiTables & BreakGlassTables
-export type ApiDb = Kysely<ApiDatabase>
-
-/** The database with the API's tables and columns typed. */
-export function apiDb(db: Db): ApiDb {
-  return db as unknown as ApiDb
-}
 
 /**
  * `area` (an `admin_areas` alias) is `ancestor` itself or lies below it. A range on the byte-wise
@@ -66,7 +23,7 @@ export function caseAreas(user: AuthUser): string[] {
   return [...new Set(user.roles.filter((r) => CASE_ROLES.includes(r.role)).map((r) => r.areaCode))]
 }
 
-type CaseScope = ExpressionBuilder<ApiDatabase, 'cases'>
+type CaseScope = ExpressionBuilder<Database, 'cases'>
 
 /**
  * The access rule as a WHERE clause on `cases`: the case's area is within an area where the user
@@ -106,12 +63,12 @@ export function caseVisible(user: AuthUser) {
 
 /** The cases `user` may see: a query on `cases` to refine, select from and page. */
 export function visibleCases(db: Db, user: AuthUser) {
-  return apiDb(db).selectFrom('cases').where(caseVisible(user))
+  return db.selectFrom('cases').where(caseVisible(user))
 }
 
 /** The tasks `user` may see: those of the cases they may see. */
 export function visibleTasks(db: Db, user: AuthUser) {
-  return apiDb(db)
+  return db
     .selectFrom('tasks')
     .innerJoin('cases', 'cases.id', 'tasks.caseId')
     .where(caseVisible(user))
@@ -119,7 +76,7 @@ export function visibleTasks(db: Db, user: AuthUser) {
 
 /** Area codes within any of `areaCodes` (themselves included), as a subquery for `in`. */
 export function areasWithin(db: Db, areaCodes: string[]) {
-  return apiDb(db)
+  return db
     .selectFrom('adminAreas as r')
     .innerJoin('adminAreas as d', (join) => join.on(within('d', 'r')))
     .where('r.code', 'in', areaCodes.length ? areaCodes : [''])
@@ -141,7 +98,7 @@ export async function actorFor(
 ): Promise<Actor | undefined> {
   const areas = caseAreas(user)
   if (!areas.length) return undefined
-  const rows = await apiDb(db)
+  const rows = await db
     .selectFrom('adminAreas as r')
     .innerJoin('adminAreas as c', (join) => join.on(within('c', 'r')))
     .where('c.code', '=', areaCode)
@@ -160,7 +117,7 @@ export async function actorFor(
   return { userId: user.id, role: best.role, clearance: user.clearance }
 }
 
-export type AuditAction = ApiTables['accessAudit']['action']
+export type { AuditAction }
 
 /**
  * Appends to the access audit (DESIGN §5): reads of sensitive cases and every denied access,
@@ -177,7 +134,7 @@ export async function audit(
   }[],
 ): Promise<void> {
   if (!entries.length) return
-  await apiDb(db)
+  await db
     .insertInto('accessAudit')
     .values(
       entries.map((e) => ({
@@ -201,7 +158,7 @@ export async function breakGlassActor(
   user: AuthUser,
   caseId: string,
 ): Promise<Actor | undefined> {
-  const grant = await apiDb(db)
+  const grant = await db
     .selectFrom('breakGlassGrants')
     .select('id')
     .where('userId', '=', user.id)

@@ -4,7 +4,6 @@ import { sql } from 'kysely'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { FieldCipher } from '../activities/crypto/field-cipher'
 import type { Db } from '../activities/db/db'
-import { apiDb } from './access'
 import type { AppEnv } from './auth/types'
 import { ApiError } from './errors'
 
@@ -62,7 +61,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * retry executes again.
  */
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
-  const db = apiDb(options.db)
+  const db = options.db
   const waitMs = options.waitMs ?? 30_000
   const staleMs = options.staleMs ?? 5 * 60_000
   const ttlMs = options.ttlMs ?? 24 * 3600_000
@@ -191,7 +190,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
 
 /** Forgets keys older than `ttlMs`: for a periodic job; lookups already ignore them. */
 export async function purgeIdempotencyKeys(db: Db, ttlMs = 24 * 3600_000): Promise<number> {
-  const result = await apiDb(db)
+  const result = await db
     .deleteFrom('idempotencyKeys')
     .where('createdAt', '<', new Date(Date.now() - ttlMs))
     .executeTakeFirst()

@@ -17,6 +17,7 @@ import { s3Tasks } from './scenarios/s3-tasks'
 import { s4Storm } from './scenarios/s4-storm'
 import { s5Lists } from './scenarios/s5-lists'
 import { s6Cost } from './scenarios/s6-cost'
+import { s7Work } from './scenarios/s7-work'
 import type { HttpGetResult } from './lib/generator'
 import type { DriveResult } from './lib/drive'
 import { repoRoot } from './lib/children'
@@ -168,6 +169,8 @@ async function main() {
     }
     if (wanted('S3')) await scenario('S3', 'task completion', pids, (ctx) => s3Tasks(b, sizes, ctx))
     if (wanted('S6')) await scenario('S6', 'cost per case', pids, (ctx) => s6Cost(b, sizes, ctx))
+    if (wanted('S7'))
+      await scenario('S7', 'Temporal work per command', pids, (ctx) => s7Work(b, ctx))
     const rawStartRate = (b0.details.starts as DriveResult | undefined)?.ratePerSec ?? 10
     if (wanted('S4'))
       await scenario('S4', 'timer storm', pids, (ctx) => s4Storm(b, sizes, ctx, rawStartRate))

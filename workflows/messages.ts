@@ -1,6 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow'
-import type { Selectable } from 'kysely'
-import type { CasesTable, TasksTable } from '../activities/db/schema'
+import type { ProjectedCaseRow, ProjectedTaskRow } from '../activities/case-projection'
 import type { ReferralRow } from '../activities/referrals/activities'
 import type { BusinessCalendar } from './kernel/calendar'
 import type { SlaClockEvent, SlaStatus } from './kernel/sla'
@@ -283,8 +282,8 @@ export interface ProjectionItem {
 /** The rows a command's projection wrote: what the API answers with (no query, no polling). */
 export interface ProjectedRows {
   seq: number
-  case: Selectable<CasesTable> | null
-  tasks: Selectable<TasksTable>[]
+  case: ProjectedCaseRow | null
+  tasks: ProjectedTaskRow[]
 }
 
 /**

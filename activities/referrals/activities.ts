@@ -12,7 +12,6 @@ import type { Db } from '../db/db'
 import type { Logger } from '../infra/logger'
 import { createProjectionActivities } from '../projection'
 import { areaAncestry, loadCalendar, loadPolicy } from './context'
-import { referralDb, type ReferralTables } from './tables'
 import type { Database } from '../db/schema'
 
 const DAY = 8 * 3600 // one working day, roughly
@@ -69,7 +68,7 @@ export async function setPartnerWebhook(
   partnerCode: string,
   webhook: { url: string; secret: string } | null,
 ): Promise<void> {
-  await referralDb(db)
+  await db
     .updateTable('partners')
     .set({
       webhookUrl: webhook?.url ?? null,
@@ -98,7 +97,6 @@ export function createReferralActivities({
   log?: Logger
   fetchImpl?: typeof fetch
 }) {
-  const rdb = referralDb(db)
   const { projectCaseEvent } = createProjectionActivities({ db, publicUrl, cipher })
 
   return {
@@ -110,7 +108,7 @@ export function createReferralActivities({
       const areaPath = await areaAncestry(db, input.areaCode)
       const policy = await loadPolicy(db, 'referral', REFERRAL_DEFAULTS, input.priority)
       // Partners delivering the service in the area or one above it, best priority first.
-      const partners = await rdb
+      const partners = await db
         .selectFrom('partnerServices as ps')
         .innerJoin('partners as p', 'p.code', 'ps.partnerCode')
         .select(['ps.partnerCode', (eb) => eb.fn.min('ps.priority').as('priority')])
@@ -148,14 +146,14 @@ export function createReferralActivities({
      * the retries; a 5xx or a network error is retried by Temporal; a 4xx is final.
      */
     async deliverPartnerWebhook(event: WebhookEvent): Promise<'delivered' | 'already' | 'none'> {
-      const partner = await rdb
+      const partner = await db
         .selectFrom('partners')
         .select(['webhookUrl', 'webhookSecret'])
         .where('code', '=', event.partnerCode)
         .executeTakeFirst()
       const secret = opened(cipher, partner?.webhookSecret)
       if (!partner?.webhookUrl || !secret) return 'none'
-      await rdb
+      await db
         .insertInto('webhookDeliveries')
         .values({
           key: event.key,
@@ -165,7 +163,7 @@ export function createReferralActivities({
         })
         .onConflict((oc) => oc.column('key').doNothing())
         .execute()
-      const row = await rdb
+      const row = await db
         .updateTable('webhookDeliveries')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('key', '=', event.key)
@@ -199,7 +197,7 @@ export function createReferralActivities({
         log?.warn({ partner: event.partnerCode, key: event.key }, 'webhook unreachable')
         throw error
       }
-      await rdb
+      await db
         .updateTable('webhookDeliveries')
         .set({
           lastStatus: status,
@@ -260,12 +258,10 @@ export function createReferralActivities({
 
 /** Upserts the referral's row beside its case (keyed on the event's sequence), in `trx`. */
 export async function projectReferralRowInto(
-  tx: Transaction<Database>,
+  trx: Transaction<Database>,
   event: CaseEvent,
   row: ReferralRow,
 ): Promise<void> {
-  // The same transaction's connection, with the referral tables typed.
-  const trx = tx.withTables<ReferralTables>()
   const values = {
     caseId: event.caseId,
     ...row,

@@ -1,6 +1,5 @@
 import { sql } from 'kysely'
 import type { Db } from '../../activities/db/db'
-import { authDb } from './db'
 
 /** Consecutive failures (password or TOTP code) that lock an account. */
 export const LOCKOUT_FAILURES = 5
@@ -13,7 +12,7 @@ export const lockoutKey = (username: string) => username.trim().toLowerCase()
 
 /** Seconds until the account is unlocked, or null if it is not locked. */
 export async function lockedForSeconds(db: Db, username: string, now: Date) {
-  const row = await authDb(db)
+  const row = await db
     .selectFrom('signInLockouts')
     .select('lockedUntil')
     .where('username', '=', lockoutKey(username))
@@ -50,8 +49,5 @@ export async function recordFailure(db: Db, username: string, now: Date): Promis
 
 /** A complete sign-in resets the count of consecutive failures. */
 export async function clearFailures(db: Db, username: string): Promise<void> {
-  await authDb(db)
-    .deleteFrom('signInLockouts')
-    .where('username', '=', lockoutKey(username))
-    .execute()
+  await db.deleteFrom('signInLockouts').where('username', '=', lockoutKey(username)).execute()
 }

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Db } from '../../activities/db/db'
 import type { AuthUser } from './types'
-import { authDb } from './db'
 
 /** A session unused for this long is over (sliding expiry). */
 export const SESSION_IDLE_MS = 8 * 3_600_000
@@ -34,9 +33,8 @@ export async function createSession(
   const token = newToken()
   const csrfToken = newToken()
   const id = hashToken(token)
-  const adb = authDb(db)
   // Sessions of this user that have ended are deleted as new ones open.
-  await adb
+  await db
     .deleteFrom('sessions')
     .where('userId', '=', input.userId)
     .where((eb) =>
@@ -46,7 +44,7 @@ export async function createSession(
       ]),
     )
     .execute()
-  await adb
+  await db
     .insertInto('sessions')
     .values({
       id,
@@ -73,9 +71,8 @@ export interface SessionRecord {
  * or its user deactivated. Slides the idle limit forward.
  */
 export async function findSession(db: Db, token: string, now: Date): Promise<SessionRecord | null> {
-  const adb = authDb(db)
   const id = hashToken(token)
-  const row = await adb
+  const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.userId')
     .select([
@@ -92,32 +89,28 @@ export async function findSession(db: Db, token: string, now: Date): Promise<Ses
   if (!row) return null
   const idleEnd = row.lastSeenAt.getTime() + SESSION_IDLE_MS
   if (!row.active || row.expiresAt.getTime() <= now.getTime() || idleEnd <= now.getTime()) {
-    await adb.deleteFrom('sessions').where('id', '=', id).execute()
+    await db.deleteFrom('sessions').where('id', '=', id).execute()
     return null
   }
   if (now.getTime() - row.lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
-    await adb.updateTable('sessions').set({ lastSeenAt: now }).where('id', '=', id).execute()
+    await db.updateTable('sessions').set({ lastSeenAt: now }).where('id', '=', id).execute()
   }
   return { id: row.id, userId: row.userId, csrfToken: row.csrfToken, totpPassed: row.totpPassed }
 }
 
 /** Ends one session (sign-out). */
 export async function deleteSession(db: Db, id: string): Promise<void> {
-  await authDb(db).deleteFrom('sessions').where('id', '=', id).execute()
+  await db.deleteFrom('sessions').where('id', '=', id).execute()
 }
 
 /** Ends every session of a user but `keepId` (after a password change). */
 export async function deleteOtherSessions(db: Db, userId: string, keepId: string): Promise<void> {
-  await authDb(db)
-    .deleteFrom('sessions')
-    .where('userId', '=', userId)
-    .where('id', '!=', keepId)
-    .execute()
+  await db.deleteFrom('sessions').where('userId', '=', userId).where('id', '!=', keepId).execute()
 }
 
 /** Marks the second factor as passed for this session. */
 export async function markTotpPassed(db: Db, id: string): Promise<void> {
-  await authDb(db).updateTable('sessions').set({ totpPassed: true }).where('id', '=', id).execute()
+  await db.updateTable('sessions').set({ totpPassed: true }).where('id', '=', id).execute()
 }
 
 /**
@@ -129,7 +122,7 @@ export async function createApiToken(
   input: { name: string; userId: string },
 ): Promise<{ id: string; token: string }> {
   const token = `rsu_${newToken()}`
-  const row = await authDb(db)
+  const row = await db
     .insertInto('apiTokens')
     .values({
       name: input.name,
@@ -145,7 +138,7 @@ export async function createApiToken(
 
 /** Revokes a system's bearer token: it stops working at once. */
 export async function revokeApiToken(db: Db, id: string, now = new Date()): Promise<void> {
-  await authDb(db)
+  await db
     .updateTable('apiTokens')
     .set({ revokedAt: now })
     .where('id', '=', id)
@@ -155,7 +148,7 @@ export async function revokeApiToken(db: Db, id: string, now = new Date()): Prom
 
 /** The user behind a bearer token, if the token is known, not revoked, and its user active. */
 export async function findApiTokenUser(db: Db, token: string): Promise<string | null> {
-  const row = await authDb(db)
+  const row = await db
     .selectFrom('apiTokens')
     .innerJoin('users', 'users.id', 'apiTokens.userId')
     .select('apiTokens.userId')

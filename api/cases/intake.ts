@@ -13,7 +13,7 @@ import {
 } from '../../workflows/search-attributes'
 import { openCase } from './commands'
 import { ApiError } from '../errors'
-import { ARGON2ID, type TrackingTable } from './tracking'
+import { ARGON2ID } from './tracking'
 
 const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'
 const code = (length: number) =>
@@ -56,7 +56,6 @@ export async function registerGrievance(
   const caseId = `G-${year}-${code(10)}`
   const pin = String(randomInt(0, 1_000_000)).padStart(6, '0')
   await deps.db
-    .withTables<{ caseTracking: TrackingTable }>()
     .insertInto('caseTracking')
     .values({
       reference,

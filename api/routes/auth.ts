@@ -2,7 +2,6 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { Db } from '../../activities/db/db'
-import { authDb } from '../auth/db'
 import { clearFailures, lockedForSeconds, recordFailure } from '../auth/lockout'
 import {
   authenticate,
@@ -265,7 +264,7 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         if (lockedFor !== null) return locked(c, lockedFor)
 
         const key = username.trim().toLowerCase()
-        const row = await authDb(db)
+        const row = await db
           .selectFrom('users')
           .select(['id', 'username', 'passwordHash', 'active', 'totpSecret', 'totpPendingSecret'])
           .where((eb) => eb(eb.fn('lower', ['username']), '=', key))
@@ -300,7 +299,7 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         else if (totpNeeded) {
           // Kept pending until a first valid code proves the app holds it; a second sign-in
           // before that shows the same secret.
-          const pending = await authDb(db)
+          const pending = await db
             .updateTable('users')
             .set((eb) => ({
               totpPendingSecret: eb.fn.coalesce('totpPendingSecret', eb.val(newTotpSecret())),
@@ -334,8 +333,7 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         // Codes are guessable in a million tries: wrong ones count towards the account lockout.
         const lockedFor = await lockedForSeconds(db, user.username, at)
         if (lockedFor !== null) return locked(c, lockedFor)
-        const adb = authDb(db)
-        const row = await adb
+        const row = await db
           .selectFrom('users')
           .select(['totpSecret', 'totpPendingSecret'])
           .where('id', '=', user.id)
@@ -348,7 +346,7 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         }
         // A code seen once (over a shoulder, by a phishing page) must not open a session again:
         // only a later time step than the last accepted one passes, atomically.
-        const accepted = await adb
+        const accepted = await db
           .updateTable('users')
           .set({ totpSecret: secret, totpPendingSecret: null, totpLastStep: step })
           .where('id', '=', user.id)

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Db } from '../../activities/db/db'
-import { apiDb, audit } from '../access'
+import { audit } from '../access'
 import type { AppEnv } from '../auth/types'
 import { ApiError } from '../errors'
 import { parseListQuery, setContentRange, validationHook, type ListSpec } from '../lists'
@@ -91,7 +91,7 @@ const grantList = {
  * append-only and audited, and the report lists them all for those who oversee access.
  */
 export function breakGlassRoutes(deps: { db: Db }) {
-  const db = apiDb(deps.db)
+  const db = deps.db
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .openapi(breakRoute, async (c) => {
       const user = c.get('user')

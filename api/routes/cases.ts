@@ -30,7 +30,7 @@ import {
   addNoteUpdate,
   linkCaseUpdate,
 } from '../../workflows/messages'
-import { actorFor, apiDb, areasWithin, audit, visibleCases } from '../access'
+import { actorFor, areasWithin, audit, visibleCases } from '../access'
 import { commandBody, liveState, settleLegacy, splitAnswer } from '../cases/commands'
 import { caseDto, CaseSchema, loadVisibleCase } from '../cases/service'
 import { registerGrievance } from '../cases/intake'
@@ -596,7 +596,7 @@ export function casesRoutes(deps: CasesDeps) {
 }
 
 async function timeline(db: Db, caseId: string) {
-  const rows = await apiDb(db)
+  const rows = await db
     .selectFrom('caseEvents')
     .select(['id', 'seq', 'type', 'actorId', 'actorRole', 'occurredAt', 'before', 'after', 'data'])
     .where('caseId', '=', caseId)

@@ -2,7 +2,6 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { Db } from '../../activities/db/db'
 import { setPartnerWebhook } from '../../activities/referrals/activities'
-import { referralDb } from '../../activities/referrals/tables'
 import type { AppEnv } from '../auth/types'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
@@ -78,7 +77,7 @@ export function partnerWebhookRoutes({ db, cipher }: { db: Db; cipher?: FieldCip
     },
   })
   const load = async (code: string) => {
-    const row = await referralDb(db)
+    const row = await db
       .selectFrom('partners')
       .select(['code', 'webhookUrl', 'webhookSecret'])
       .where('code', '=', code)

@@ -1,14 +1,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { hash, verify, type Algorithm } from '@node-rs/argon2'
+import { hash, verify } from '@node-rs/argon2'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { Context } from 'hono'
-import type { Generated } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
-import type { OpenCaseInput } from '../../workflows/messages'
 import { registerGrievance } from '../cases/intake'
-import { ARGON2ID, type TrackingTable } from '../cases/tracking'
+import { ARGON2ID } from '../cases/tracking'
 import { ApiError } from '../errors'
 import { ErrorSchema } from '../openapi'
 
@@ -147,7 +145,6 @@ export function publicRoutes(deps: {
   const limits = deps.limits ?? { submit: 10, track: 30, windowMs: 60 * 60_000 }
   const submitLimit = limiter(limits.submit, limits.windowMs)
   const trackLimit = limiter(limits.track, limits.windowMs)
-  const tracking = () => deps.db.withTables<{ caseTracking: TrackingTable }>()
   let cachedOptions: { at: number; value: Promise<z.infer<typeof PublicOptions>> } | undefined
   const loadOptions = async (): Promise<z.infer<typeof PublicOptions>> => {
     const communes = await deps.db
@@ -247,7 +244,7 @@ export function publicRoutes(deps: {
       trackLimit(c)
       const { reference, pin, locale } = c.req.valid('json')
       const unknown = new ApiError(404, 'NOT_FOUND', 'No grievance with this reference and PIN')
-      const row = await tracking()
+      const row = await deps.db
         .selectFrom('caseTracking')
         .selectAll()
         .where('reference', '=', reference)
@@ -263,7 +260,7 @@ export function publicRoutes(deps: {
       }
       if (!(await verify(row.pinHash, pin))) {
         const failed = row.failedAttempts + 1
-        await tracking()
+        await deps.db
           .updateTable('caseTracking')
           .set({
             failedAttempts: failed >= MAX_PIN_FAILURES ? 0 : failed,
@@ -274,7 +271,7 @@ export function publicRoutes(deps: {
         throw unknown
       }
       if (row.failedAttempts > 0) {
-        await tracking()
+        await deps.db
           .updateTable('caseTracking')
           .set({ failedAttempts: 0 })
           .where('reference', '=', reference)

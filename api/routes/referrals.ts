@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
 import type { Db } from '../../activities/db/db'
-import { referralDb, type ReferralTables } from '../../activities/referrals/tables'
+import type { Database } from '../../activities/db/schema'
 import { PRIORITIES, caseWorkflowId, ErrorCode } from '../../workflows/messages'
 import {
   acceptReferralUpdate,
@@ -15,7 +15,7 @@ import {
   type OpenReferralInput,
   type PartnerActor,
 } from '../../workflows/kinds/referral/messages'
-import { actorFor, apiDb, audit, caseVisible, type ApiDatabase } from '../access'
+import { actorFor, audit, caseVisible } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
@@ -199,7 +199,7 @@ const toIso = (d: Date | string | null) => (d === null ? null : new Date(d).toIS
 /** The partner organisation a user acts for, when they hold the partner role. */
 async function partnerOf(db: Db, user: AuthUser): Promise<string | null> {
   if (!user.roles.some((r) => r.role === 'partner')) return null
-  const row = await referralDb(db)
+  const row = await db
     .selectFrom('users')
     .select('partnerCode')
     .where('id', '=', user.id)
@@ -207,7 +207,7 @@ async function partnerOf(db: Db, user: AuthUser): Promise<string | null> {
   return row?.partnerCode ?? null
 }
 
-type Scope = ExpressionBuilder<ApiDatabase & ReferralTables, 'cases' | 'referrals'>
+type Scope = ExpressionBuilder<Database, 'cases' | 'referrals'>
 
 /**
  * The access rule on referrals, in SQL: a partner user (or system) sees the referrals routed to
@@ -217,7 +217,7 @@ type Scope = ExpressionBuilder<ApiDatabase & ReferralTables, 'cases' | 'referral
 function referralVisible(user: AuthUser, partnerCode: string | null) {
   return (eb: Scope): Expression<SqlBool> => {
     if (partnerCode) return eb('referrals.partnerCode', '=', partnerCode)
-    return caseVisible(user)(eb as never) as Expression<SqlBool>
+    return caseVisible(user)(eb)
   }
 }
 
@@ -243,10 +243,10 @@ const columns = [
 ] as const
 
 function visibleReferrals(db: Db, user: AuthUser, partnerCode: string | null) {
-  return (apiDb(db) as unknown as Kysely<ApiDatabase & ReferralTables>)
+  return db
     .selectFrom('referrals')
     .innerJoin('cases', 'cases.id', 'referrals.caseId')
-    .where(referralVisible(user, partnerCode) as never)
+    .where(referralVisible(user, partnerCode))
 }
 
 interface Row {
@@ -325,7 +325,7 @@ export function referralsRoutes(deps: ReferralsDeps) {
   const load = async (user: AuthUser, id: string) => {
     const partnerCode = await partnerOf(db, user)
     const row = (await visibleReferrals(db, user, partnerCode)
-      .select(columns as never)
+      .select(columns)
       .where('cases.id', '=', id)
       .executeTakeFirst()) as Row | undefined
     if (!row) {
@@ -348,10 +348,10 @@ export function referralsRoutes(deps: ReferralsDeps) {
     await temporalCall(() =>
       exec({ userId: user.id, role: 'partner', clearance: false, partnerCode }),
     )
-    const fresh = (await referralDb(db)
+    const fresh = (await db
       .selectFrom('referrals')
       .innerJoin('cases', 'cases.id', 'referrals.caseId')
-      .select(columns as never)
+      .select(columns)
       .where('cases.id', '=', id)
       .executeTakeFirstOrThrow()) as Row
     // Once it has left this partner (declined), the partner does not learn where it went.
@@ -408,7 +408,7 @@ export function referralsRoutes(deps: ReferralsDeps) {
         id: 'cases.id',
       }[sort.field]!
       const rows = (await query
-        .select(columns as never)
+        .select(columns)
         // The field comes from the whitelist above: a safe column name.
         .orderBy(sql.raw(field), (ob) =>
           sort.order === 'ASC' ? ob.asc().nullsLast() : ob.desc().nullsLast(),
@@ -475,7 +475,7 @@ export function referralsRoutes(deps: ReferralsDeps) {
             'A sensitive case is referred only with the consent of the person',
           )
         }
-        const may = await referralDb(db)
+        const may = await db
           .selectFrom('users')
           .select('canOverrideConsent')
           .where('id', '=', user.id)
@@ -521,10 +521,10 @@ export function referralsRoutes(deps: ReferralsDeps) {
           ],
         }),
       )
-      const row = (await referralDb(db)
+      const row = (await db
         .selectFrom('referrals')
         .innerJoin('cases', 'cases.id', 'referrals.caseId')
-        .select(columns as never)
+        .select(columns)
         .where('cases.id', '=', caseId)
         .executeTakeFirstOrThrow()) as Row
       return c.json(dto(row, false), 201)

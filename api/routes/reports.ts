@@ -1,9 +1,9 @@
 import { CASE_KINDS } from '../../workflows/messages'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { sql, type Expression, type Generated, type Kysely } from 'kysely'
+import { sql, type Expression } from 'kysely'
 import type { Db } from '../../activities/db/db'
-import { apiDb, areasWithin, visibleCases, within, type ApiDatabase } from '../access'
+import { areasWithin, visibleCases, within } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
 import { validationHook } from '../lists'
@@ -17,17 +17,6 @@ export interface ReportsDeps {
    */
   minCell?: number
 }
-
-/** Columns added by migration 2026_11_29_000800 (the permission and the export's audit detail). */
-type ExportDatabase = Omit<ApiDatabase, 'users' | 'accessAudit'> & {
-  users: ApiDatabase['users'] & { canExport: Generated<boolean> }
-  accessAudit: Omit<ApiDatabase['accessAudit'], 'action'> & {
-    action: ApiDatabase['accessAudit']['action'] | 'export'
-    rowCount: number | null
-    exportKind: 'cases' | 'report' | null
-  }
-}
-const exportDb = (db: Db) => apiDb(db) as unknown as Kysely<ExportDatabase>
 
 // ---- CSV ----
 
@@ -220,7 +209,7 @@ function requireManager(user: AuthUser): string[] {
 
 async function requireExport(db: Db, user: AuthUser): Promise<void> {
   // Read from the database on every export: a revoked permission takes effect at once.
-  const row = await exportDb(db)
+  const row = await db
     .selectFrom('users')
     .select('canExport')
     .where('id', '=', user.id)
@@ -258,7 +247,7 @@ async function reportRows(db: Db, user: AuthUser, params: ReportParams, minCell:
       // The mapping is computed once over the areas (hundreds of rows) and hash-joined to the
       // cases, rather than a path-range lookup per case (a million at S5's size).
       const level = params.groupBy
-      const ancestors = apiDb(db)
+      const ancestors = db
         .selectFrom('adminAreas as a')
         .innerJoin('adminAreas as g', (join) => join.on('g.level', '=', level).on(within('a', 'g')))
         .select(['a.code as areaCode', 'g.code as groupCode', 'g.name as groupName'])
@@ -388,7 +377,7 @@ async function auditExport(
 ): Promise<void> {
   const held = new Set(user.roles.map((r) => r.role as string))
   // One row per export, written before the file leaves: an export is never unaudited.
-  await exportDb(db)
+  await db
     .insertInto('accessAudit')
     .values({
       userId: user.id,
@@ -486,7 +475,7 @@ export function reportsRoutes(deps: ReportsDeps) {
 
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .openapi(permissionRoute, async (c) => {
-      const row = await exportDb(db)
+      const row = await db
         .selectFrom('users')
         .select('canExport')
         .where('id', '=', c.get('user').id)

@@ -13,7 +13,7 @@ import {
   type CompleteTaskCommand,
   type ReassignTaskCommand,
 } from '../../workflows/messages'
-import { actorFor, apiDb, areasWithin, audit, caseAreas, visibleTasks, within } from '../access'
+import { actorFor, areasWithin, audit, caseAreas, visibleTasks, within } from '../access'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
@@ -211,7 +211,7 @@ export function tasksRoutes(deps: TasksDeps) {
   }
 
   const reload = async (taskId: string) =>
-    apiDb(db)
+    db
       .selectFrom('tasks')
       .innerJoin('cases', 'cases.id', 'tasks.caseId')
       .select(taskColumns)
@@ -349,7 +349,7 @@ async function assertCanHold(
   assigneeId: string,
   task: { candidateRole: string; areaCode: string; sensitive: boolean },
 ): Promise<void> {
-  const ok = await apiDb(db)
+  const ok = await db
     .selectFrom('users as u')
     .innerJoin('userRoles as ur', 'ur.userId', 'u.id')
     .innerJoin('adminAreas as ra', 'ra.code', 'ur.areaCode')

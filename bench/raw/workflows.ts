@@ -43,6 +43,30 @@ export async function mimicWorkflow(shape: MimicShape): Promise<void> {
   for (let i = 0; i < shape.timers; i++) await sleep(1)
 }
 
+/** A human step of the raw case: one Update, answered with the steps taken so far. */
+export const stepUpdate = defineUpdate<number, []>('step')
+
+export interface RawCaseSteps {
+  /** Human steps after the start (task completions, decisions): one Update each. */
+  updates: number
+  /** Waiting windows after them (the appeal window): one durable timer each. */
+  timers: number
+  timerMs: number
+}
+
+/**
+ * A case as Temporal alone runs it: started, one Update per human step, one timer per waiting
+ * window, no activity at all. The baseline of the Temporal work per command and per lifecycle
+ * (S7) and of the CPU per lifecycle (S6).
+ */
+export async function rawCaseWorkflow(steps: RawCaseSteps): Promise<number> {
+  let taken = 0
+  setHandler(stepUpdate, () => ++taken)
+  await condition(() => taken >= steps.updates)
+  for (let i = 0; i < steps.timers; i++) await sleep(steps.timerMs)
+  return taken
+}
+
 /** Sleeps until `untilMs` (epoch ms), then answers how late it woke: the timer storm baseline. */
 export async function sleeperWorkflow(untilMs: number): Promise<number> {
   await sleep(Math.max(1, untilMs - Date.now()))

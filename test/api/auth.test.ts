@@ -5,7 +5,6 @@ import * as OTPAuth from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_PASSWORD, seedDemo } from '../../activities/db/seed'
 import { createLogger } from '../../activities/infra/logger'
-import { authDb } from '../../api/auth/db'
 import { requireAuth } from '../../api/auth/middleware'
 import { createApiToken, revokeApiToken } from '../../api/auth/sessions'
 import type { AppEnv } from '../../api/auth/types'
@@ -121,7 +120,7 @@ describe('sign-in', () => {
     expect(s.headers.get('cache-control')).toBe('no-store')
 
     const token = s.cookie.slice('rsu_session='.length)
-    const rows = await authDb(tdb.db).selectFrom('sessions').selectAll().execute()
+    const rows = await tdb.db.selectFrom('sessions').selectAll().execute()
     expect(rows.some((r) => r.id === token || r.csrfToken === token)).toBe(false)
     expect(rows.map((r) => r.id)).toContain(createHash('sha256').update(token).digest('hex'))
 
@@ -255,7 +254,7 @@ describe('TOTP second factor', () => {
 
     // Pending, not confirmed, until a first valid code.
     const stored = () =>
-      authDb(tdb.db)
+      tdb.db
         .selectFrom('users')
         .select(['totpSecret', 'totpPendingSecret'])
         .where('username', '=', username)
@@ -395,7 +394,7 @@ describe('CSRF protection', () => {
       .where('username', '=', username)
       .executeTakeFirstOrThrow()
     const { id, token } = await createApiToken(tdb.db, { name: 'partner system', userId: user.id })
-    const stored = await authDb(tdb.db)
+    const stored = await tdb.db
       .selectFrom('apiTokens')
       .select('tokenHash')
       .where('id', '=', id)

@@ -64,7 +64,6 @@ describe('public intake and tracking', () => {
     expect(contacts).toEqual([])
     const stored = JSON.stringify(
       await tdb.db
-        .withTables<{ caseTracking: { reference: string } }>()
         .selectFrom('caseTracking')
         .selectAll()
         .where('reference', '=', receipt.reference)

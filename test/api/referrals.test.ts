@@ -2,7 +2,6 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../activities/infra/logger'
-import { referralDb } from '../../activities/referrals/tables'
 import { requireAuth } from '../../api/auth/middleware'
 import { createApiToken } from '../../api/auth/sessions'
 import type { AppEnv } from '../../api/auth/types'
@@ -50,7 +49,7 @@ const list = async (user: string) => {
 const referralCount = async () =>
   Number(
     (
-      await referralDb(tdb.db)
+      await tdb.db
         .selectFrom('referrals')
         .select((eb) => eb.fn.countAll<string>().as('n'))
         .executeTakeFirstOrThrow()
@@ -219,7 +218,7 @@ describe('referrals API', () => {
     // Someone without clearance does not even see the sensitive case.
     expect((await post('/api/referrals', STAFF, override)).status).toBe(404)
 
-    await referralDb(tdb.db)
+    await tdb.db
       .updateTable('users')
       .set({ canOverrideConsent: true })
       .where('username', '=', FOCAL)
@@ -303,7 +302,7 @@ describe('referrals API', () => {
     const body = await res.json()
     expect(body).toEqual({ partnerCode: 'unicef', url: webhook.url, hasSecret: true })
     expect(JSON.stringify(body)).not.toContain(webhook.secret)
-    const stored = await referralDb(tdb.db)
+    const stored = await tdb.db
       .selectFrom('partners')
       .select('webhookSecret')
       .where('code', '=', 'unicef')

@@ -357,7 +357,7 @@ describe('a long case', () => {
   it('continues as new when its history grows, and carries on with its state intact', async () => {
     await tdb.db
       .insertInto('appSettings')
-      .values({ key: 'workflow_history_limit', value: 12 as unknown as object })
+      .values({ key: 'workflow_history_limit', value: 12 })
       .execute()
     try {
       const input = grievanceInput()

@@ -5,7 +5,6 @@ import { http, HttpResponse } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setPartnerWebhook, webhookSignature } from '../../activities/referrals/activities'
-import { referralDb } from '../../activities/referrals/tables'
 import { caseWorkflowId, completeTaskUpdate, ErrorCode, type Actor } from '../../workflows/messages'
 import {
   acceptReferralUpdate,
@@ -101,7 +100,7 @@ async function openReferral(overrides: Partial<OpenReferralInput> = {}) {
 }
 
 const row = (caseId: string) =>
-  referralDb(tdb.db)
+  tdb.db
     .selectFrom('referrals')
     .innerJoin('cases', 'cases.id', 'referrals.caseId')
     .select([
@@ -281,7 +280,7 @@ describe('referral', () => {
       'respondBy',
       'serviceCode',
     ])
-    const delivery = await referralDb(tdb.db)
+    const delivery = await tdb.db
       .selectFrom('webhookDeliveries')
       .selectAll()
       .where('caseId', '=', caseId)
@@ -289,7 +288,7 @@ describe('referral', () => {
     expect(delivery).toHaveLength(1)
     expect(delivery[0]).toMatchObject({ status: 'delivered', attempts: 2, lastStatus: 200 })
     // The secret is stored encrypted.
-    const stored = await referralDb(tdb.db)
+    const stored = await tdb.db
       .selectFrom('partners')
       .select('webhookSecret')
       .where('code', '=', 'croix-rouge')

@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { getRouteFor, listRouteFor } from '../../openapi'
 import { sql } from 'kysely'
 import type { Db } from '../../../activities/db/db'
-import { apiDb, areasWithin } from '../../access'
+import { areasWithin } from '../../access'
 import type { AppEnv } from '../../auth/types'
 import {
   listQuerySchema,
@@ -76,11 +76,10 @@ const dto = (a: { code: string; parentCode: string | null; level: string; name: 
  * it, since moving an area would silently move everyone's access with it.
  */
 export function areasRoutes({ db }: { db: Db }) {
-  const adb = apiDb(db)
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .openapi(listRoute, async (c) => {
       const { sort, offset, limit, filter } = parseListQuery(areaList, c.req.query())
-      let query = adb.selectFrom('adminAreas')
+      let query = db.selectFrom('adminAreas')
       if (filter.id !== undefined) query = query.where('code', 'in', asArray(filter.id))
       if (filter.level !== undefined) query = query.where('level', 'in', asArray(filter.level))
       if (filter.parentCode !== undefined) {
@@ -115,7 +114,7 @@ export function areasRoutes({ db }: { db: Db }) {
       return c.json(rows.map(dto), 200)
     })
     .openapi(getRoute, async (c) => {
-      const row = await adb
+      const row = await db
         .selectFrom('adminAreas')
         .select(columns)
         .where('code', '=', c.req.valid('param').code)

@@ -2,8 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { sql, type Selectable } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import type { PartnersTable } from '../../../activities/db/schema'
-import { referralDb, type ReferralTables } from '../../../activities/referrals/tables'
-import { apiDb, within } from '../../access'
+import { within } from '../../access'
 import type { AppEnv } from '../../auth/types'
 import { idempotency } from '../../idempotency'
 import {
@@ -227,7 +226,6 @@ const partnerDto = (row: Selectable<PartnersTable>) => ({ id: row.code, ...row }
  * deactivated rather than deleted, since referrals refer to it.
  */
 export function partnersRoutes({ db }: { db: Db }) {
-  const adb = apiDb(db)
   const write = partnerWriteRoutes(db)
 
   const detail = async (code: string) => {
@@ -237,7 +235,7 @@ export function partnersRoutes({ db }: { db: Db }) {
       .where('code', '=', code)
       .executeTakeFirst()
     if (!row) return undefined
-    const services = await referralDb(db)
+    const services = await db
       .selectFrom('partnerServices as ps')
       .innerJoin('services as s', 's.code', 'ps.serviceCode')
       .innerJoin('adminAreas as a', 'a.code', 'ps.areaCode')
@@ -303,7 +301,7 @@ export function partnersRoutes({ db }: { db: Db }) {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .openapi(partnerRoutes.list, async (c) => {
       const { sort, offset, limit, filter } = parseListQuery(partnerList, c.req.query())
-      let query = adb.selectFrom('partners')
+      let query = db.selectFrom('partners')
       if (filter.id !== undefined) query = query.where('partners.code', 'in', asArray(filter.id))
       if (filter.kind !== undefined)
         query = query.where('partners.kind', 'in', asArray(filter.kind))
@@ -360,12 +358,7 @@ export function partnersRoutes({ db }: { db: Db }) {
         db.transaction().execute(async (trx) => {
           await trx.insertInto('partners').values(body).execute()
           const offers = uniqueOffers(body.code, services)
-          if (offers.length)
-            await trx
-              .withTables<ReferralTables>()
-              .insertInto('partnerServices')
-              .values(offers)
-              .execute()
+          if (offers.length) await trx.insertInto('partnerServices').values(offers).execute()
         }),
       )
       return c.json((await detail(body.code))!, 201)
@@ -389,12 +382,7 @@ export function partnersRoutes({ db }: { db: Db }) {
         if (services) {
           await trx.deleteFrom('partnerServices').where('partnerCode', '=', code).execute()
           const offers = uniqueOffers(code, services)
-          if (offers.length)
-            await trx
-              .withTables<ReferralTables>()
-              .insertInto('partnerServices')
-              .values(offers)
-              .execute()
+          if (offers.length) await trx.insertInto('partnerServices').values(offers).execute()
         }
       })
       return c.json((await detail(code))!, 200)

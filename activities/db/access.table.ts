@@ -1,0 +1,44 @@
+import type { Generated } from 'kysely'
+
+/**
+ * What the API keeps about access: idempotent answers, the access audit, break-glass grants
+ * (migrations 2026_11_29_000600, 000800, 000900).
+ */
+
+export interface IdempotencyKeysTable {
+  userId: string
+  key: string
+  method: string
+  path: string
+  requestHash: string
+  status: number | null
+  response: unknown
+  createdAt: Generated<Date>
+  completedAt: Date | null
+}
+
+export type AuditAction = 'read' | 'list' | 'denied' | 'not_found' | 'export' | 'break_glass'
+
+/** Append-only: every read of a sensitive case, every denial, every export. */
+export interface AccessAuditTable {
+  id: Generated<string>
+  userId: string
+  caseId: string | null
+  taskId: string | null
+  action: AuditAction
+  role: string | null
+  at: Generated<Date>
+  /** Rows of an export. */
+  rowCount: number | null
+  exportKind: 'cases' | 'report' | null
+}
+
+/** Time-limited, justified access outside one's scope. */
+export interface BreakGlassGrantsTable {
+  id: Generated<string>
+  userId: string
+  caseId: string
+  reason: string
+  grantedAt: Generated<Date>
+  expiresAt: Date
+}

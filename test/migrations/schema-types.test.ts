@@ -1,0 +1,278 @@
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Database } from '../../activities/db/schema'
+import { createTestDatabase, type TestDatabase } from '../helpers/db'
+
+/**
+ * Every table and column of `Database`, spelled out: the compiler refuses a table or a column
+ * missing here or unknown to the type, and the test below refuses one the migrations do not
+ * create or one they create that is not here. Together: the one `Database` type is exactly the
+ * migrated schema, with no table left to a side view.
+ */
+const typed: { [T in keyof Database]: { [C in keyof Database[T]]: 1 } } = {
+  accessAudit: {
+    id: 1,
+    userId: 1,
+    caseId: 1,
+    taskId: 1,
+    action: 1,
+    role: 1,
+    at: 1,
+    rowCount: 1,
+    exportKind: 1,
+  },
+  adminAreas: { code: 1, parentCode: 1, level: 1, name: 1, path: 1 },
+  apiTokens: { id: 1, name: 1, tokenHash: 1, userId: 1, createdAt: 1, revokedAt: 1 },
+  appSettings: { key: 1, value: 1, updatedAt: 1 },
+  breakGlassGrants: { id: 1, userId: 1, caseId: 1, reason: 1, grantedAt: 1, expiresAt: 1 },
+  campaignLines: {
+    campaignId: 1,
+    lineNo: 1,
+    householdId: 1,
+    areaCode: 1,
+    caseId: 1,
+    status: 1,
+    errorCode: 1,
+    errorMessage: 1,
+  },
+  campaigns: {
+    id: 1,
+    contentHash: 1,
+    name: 1,
+    createdBy: 1,
+    taskQueue: 1,
+    status: 1,
+    createdAt: 1,
+    finishedAt: 1,
+  },
+  caseEvents: {
+    id: 1,
+    caseId: 1,
+    workflowId: 1,
+    seq: 1,
+    type: 1,
+    actorId: 1,
+    actorRole: 1,
+    occurredAt: 1,
+    recordedAt: 1,
+    before: 1,
+    after: 1,
+    data: 1,
+  },
+  caseLinks: { fromCaseId: 1, toCaseId: 1, kind: 1, createdAt: 1 },
+  caseTracking: {
+    reference: 1,
+    caseId: 1,
+    pinHash: 1,
+    locale: 1,
+    failedAttempts: 1,
+    lockedUntil: 1,
+    createdAt: 1,
+  },
+  cases: {
+    id: 1,
+    workflowId: 1,
+    kind: 1,
+    status: 1,
+    stage: 1,
+    areaCode: 1,
+    category: 1,
+    priority: 1,
+    channel: 1,
+    sensitive: 1,
+    slaState: 1,
+    ackDueAt: 1,
+    resolveDueAt: 1,
+    escalationLevel: 1,
+    parentCaseId: 1,
+    householdId: 1,
+    openedAt: 1,
+    closedAt: 1,
+    lastEventSeq: 1,
+    updatedAt: 1,
+    reference: 1,
+    satisfaction: 1,
+    anonymisedAt: 1,
+  },
+  categories: { code: 1, caseKind: 1, labelFr: 1, labelEn: 1, sensitive: 1, active: 1 },
+  complainantContacts: { caseId: 1, email: 1, phone: 1, locale: 1 },
+  holidays: { date: 1, nameFr: 1, nameEn: 1, lunar: 1 },
+  householdScores: {
+    caseId: 1,
+    visitNo: 1,
+    householdId: 1,
+    score: 1,
+    formulaVersion: 1,
+    eligible: 1,
+    scoredAt: 1,
+  },
+  households: {
+    id: 1,
+    areaCode: 1,
+    members: 1,
+    pmtScore: 1,
+    programmes: 1,
+    fetchedAt: 1,
+    eligible: 1,
+    pmtFormulaVersion: 1,
+  },
+  idempotencyKeys: {
+    userId: 1,
+    key: 1,
+    method: 1,
+    path: 1,
+    requestHash: 1,
+    status: 1,
+    response: 1,
+    createdAt: 1,
+    completedAt: 1,
+  },
+  notificationOutbox: {
+    id: 1,
+    dedupeKey: 1,
+    caseId: 1,
+    template: 1,
+    locale: 1,
+    channel: 1,
+    recipient: 1,
+    params: 1,
+    status: 1,
+    attempts: 1,
+    lastError: 1,
+    messageId: 1,
+    createdAt: 1,
+    nextAttemptAt: 1,
+    sentAt: 1,
+  },
+  partnerServices: { partnerCode: 1, serviceCode: 1, areaCode: 1, priority: 1 },
+  partners: {
+    code: 1,
+    name: 1,
+    kind: 1,
+    contactEmail: 1,
+    active: 1,
+    webhookUrl: 1,
+    webhookSecret: 1,
+  },
+  pmtFormulas: { version: 1, coefficients: 1, threshold: 1, active: 1, createdAt: 1 },
+  referrals: {
+    caseId: 1,
+    sourceCaseId: 1,
+    serviceCode: 1,
+    partnerCode: 1,
+    partnerStatus: 1,
+    householdId: 1,
+    leg: 1,
+    dueAt: 1,
+    atRiskAt: 1,
+    consent: 1,
+    partnersTried: 1,
+    createdAt: 1,
+    lastEventSeq: 1,
+  },
+  registryWrites: {
+    idempotencyKey: 1,
+    caseId: 1,
+    householdId: 1,
+    payload: 1,
+    status: 1,
+    attempts: 1,
+    lastError: 1,
+    response: 1,
+    createdAt: 1,
+    sentAt: 1,
+  },
+  roles: { code: 1, labelFr: 1, labelEn: 1 },
+  services: { code: 1, labelFr: 1, labelEn: 1 },
+  sessions: {
+    id: 1,
+    userId: 1,
+    csrfToken: 1,
+    createdAt: 1,
+    lastSeenAt: 1,
+    expiresAt: 1,
+    totpPassed: 1,
+  },
+  signInLockouts: { username: 1, failures: 1, lastFailureAt: 1, lockedUntil: 1 },
+  slaPolicies: {
+    id: 1,
+    caseKind: 1,
+    category: 1,
+    priority: 1,
+    targets: 1,
+    atRiskRatio: 1,
+    active: 1,
+    updatedAt: 1,
+  },
+  tasks: {
+    id: 1,
+    caseId: 1,
+    kind: 1,
+    status: 1,
+    candidateRole: 1,
+    areaCode: 1,
+    assigneeId: 1,
+    dueAt: 1,
+    createdAt: 1,
+    completedAt: 1,
+    completedBy: 1,
+    result: 1,
+    lastEventSeq: 1,
+    escalationLevel: 1,
+  },
+  userRoles: { userId: 1, roleCode: 1, areaCode: 1 },
+  users: {
+    id: 1,
+    username: 1,
+    displayName: 1,
+    email: 1,
+    passwordHash: 1,
+    locale: 1,
+    languages: 1,
+    sensitiveClearance: 1,
+    onLeave: 1,
+    active: 1,
+    totpSecret: 1,
+    createdAt: 1,
+    totpPendingSecret: 1,
+    totpLastStep: 1,
+    canExport: 1,
+    partnerCode: 1,
+    canOverrideConsent: 1,
+  },
+  webhookDeliveries: {
+    key: 1,
+    partnerCode: 1,
+    caseId: 1,
+    eventType: 1,
+    status: 1,
+    attempts: 1,
+    lastStatus: 1,
+    createdAt: 1,
+    deliveredAt: 1,
+  },
+}
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+
+let tdb: TestDatabase
+beforeAll(async () => {
+  tdb = await createTestDatabase()
+})
+afterAll(() => tdb?.drop())
+
+describe('the Database type', () => {
+  it('has every table and column of the migrated schema, and nothing else', async () => {
+    const rows = await sql<{ table: string; column: string }>`
+      select table_name as table, column_name as column from information_schema.columns
+      where table_schema = 'public' and table_name not like 'kysely_migration%'
+      order by table_name, column_name`.execute(tdb.db)
+    const migrated: Record<string, string[]> = {}
+    for (const r of rows.rows) (migrated[camel(r.table)] ??= []).push(camel(r.column))
+    for (const columns of Object.values(migrated)) columns.sort()
+    const declared = Object.fromEntries(
+      Object.entries(typed).map(([table, columns]) => [table, Object.keys(columns).sort()]),
+    )
+    expect(declared).toEqual(migrated)
+  })
+})

@@ -49,11 +49,7 @@ export function createCaseContextActivities({ db }: { db: Db }) {
         .select('code')
         .where('sensitive', '=', true)
         .execute()
-      const limit = await db
-        .selectFrom('appSettings')
-        .select('value')
-        .where('key', '=', 'workflow_history_limit')
-        .executeTakeFirst()
+      const historyLimit = await loadHistoryLimit(db)
       const seconds = policy.targets
       const ms = (key: string) => Math.round((seconds[key] ?? 0) * 1000)
       return {
@@ -73,7 +69,7 @@ export function createCaseContextActivities({ db }: { db: Db }) {
         },
         areaPath,
         sensitiveCategories: sensitive.map((c) => c.code),
-        ...(typeof limit?.value === 'number' ? { historyLimit: limit.value } : {}),
+        ...(historyLimit ? { historyLimit } : {}),
       }
     },
 
@@ -116,6 +112,16 @@ export function createCaseContextActivities({ db }: { db: Db }) {
       return row?.id ?? null
     },
   }
+}
+
+/** The operator's history length after which a case continues as new (every kind). */
+export async function loadHistoryLimit(db: Db): Promise<number | undefined> {
+  const limit = await db
+    .selectFrom('appSettings')
+    .select('value')
+    .where('key', '=', 'workflow_history_limit')
+    .executeTakeFirst()
+  return typeof limit?.value === 'number' ? limit.value : undefined
 }
 
 /** [area, parent, grandparent, …] up to the national level. */

@@ -2,6 +2,7 @@ import type { AppealContext } from '../../workflows/kinds/appeal/messages'
 import type { CaseEvent, CaseKind } from '../../workflows/messages'
 import type { FieldCipher } from '../crypto/field-cipher'
 import type { Db } from '../db/db'
+import { loadHistoryLimit } from '../case-context'
 import { createProjectionActivities } from '../projection'
 import { areaAncestry, loadCalendar, loadPolicy } from '../referrals/context'
 
@@ -102,7 +103,9 @@ export function createAppealActivities({
       const contested = await contestedDecision(db, input.contestedCaseId)
       if (!contested) throw new Error(`case ${input.contestedCaseId} has no decision to appeal`)
       const policy = await loadPolicy(db, 'appeal', APPEAL_DEFAULTS, input.priority)
+      const historyLimit = await loadHistoryLimit(db)
       return {
+        ...(historyLimit ? { historyLimit } : {}),
         policy: { ...policy, calendar: await loadCalendar(db) },
         areaPath: await areaAncestry(db, input.areaCode),
         deciders: contested.deciders,

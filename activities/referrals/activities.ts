@@ -9,6 +9,7 @@ import type {
 } from '../../workflows/kinds/referral/messages'
 import { opened, sealed, type FieldCipher } from '../crypto/field-cipher'
 import type { Db } from '../db/db'
+import { loadHistoryLimit } from '../case-context'
 import type { Logger } from '../infra/logger'
 import { createProjectionActivities } from '../projection'
 import { areaAncestry, loadCalendar, loadPolicy } from './context'
@@ -119,7 +120,9 @@ export function createReferralActivities({
         .orderBy('priority')
         .orderBy('ps.partnerCode')
         .execute()
+      const historyLimit = await loadHistoryLimit(db)
       return {
+        ...(historyLimit ? { historyLimit } : {}),
         policy: { ...policy, calendar: await loadCalendar(db) },
         areaPath,
         partners: partners.map((p) => p.partnerCode),

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client'
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client'
 import { parse } from 'csv-parse/sync'
 import type { Db } from '../../activities/db/db'
-import { campaignCaseId, startReverification } from '../../activities/reverification'
+import { campaignCaseId } from '../../activities/reverification'
 import { PRIORITIES, caseWorkflowId, type Priority } from '../../workflows/messages'
 import {
   reverificationViewQuery,
@@ -17,7 +17,10 @@ import { idempotency } from '../idempotency'
 import { validationHook } from '../lists'
 import { errorResponses, IdempotencyHeader, idParam, isoDateTime, getRouteFor } from '../openapi'
 import { temporalCall } from '../temporal-errors'
+import { openCase } from '../cases/commands'
 import { caseDto, CaseSchema, loadVisibleCase } from '../cases/service'
+import { reverificationWorkflow } from '../../workflows/kinds/reverification/workflow'
+import { CaseAreaKey, CaseKindKey, CasePriorityKey } from '../../workflows/search-attributes'
 
 export interface ReverificationsDeps {
   db: Db
@@ -308,14 +311,26 @@ export function reverificationsRoutes(deps: ReverificationsDeps) {
         })
       }
       const caseId = `RV-${randomUUID().replace(/-/g, '').slice(0, 16)}`
+      // Answered once the household is read and the visit task exists (projected).
       await temporalCall(() =>
-        startReverification(temporal, deps.taskQueue, {
-          caseId,
-          householdId: household.id,
-          areaCode: household.areaCode,
-          trigger: 'manager',
-          priority: body.priority as Priority,
-          openedBy: actor,
+        openCase(temporal, reverificationWorkflow, {
+          workflowId: caseWorkflowId(caseId),
+          taskQueue: deps.taskQueue,
+          args: [
+            {
+              caseId,
+              householdId: household.id,
+              areaCode: household.areaCode,
+              trigger: 'manager',
+              priority: body.priority as Priority,
+              openedBy: actor,
+            },
+          ],
+          typedSearchAttributes: [
+            { key: CaseKindKey, value: 'reverification' },
+            { key: CaseAreaKey, value: household.areaCode },
+            { key: CasePriorityKey, value: body.priority },
+          ],
         }),
       )
       return c.json({ id: caseId, caseId }, 201)

@@ -26,7 +26,12 @@ export async function seedGeography(db: Db): Promise<{ commune: string }> {
  */
 export async function seedForCases(
   db: Db,
-  policies: { category?: string; targets: Record<string, number>; atRiskRatio?: number }[] = [],
+  policies: {
+    caseKind?: 'grievance' | 'reverification' | 'referral' | 'appeal'
+    category?: string
+    targets: Record<string, number>
+    atRiskRatio?: number
+  }[] = [],
 ): Promise<void> {
   await seedDemo(db)
   await db.deleteFrom('holidays').execute()
@@ -44,7 +49,7 @@ export async function seedForCases(
     await db
       .insertInto('slaPolicies')
       .values({
-        caseKind: 'grievance',
+        caseKind: p.caseKind ?? 'grievance',
         category: p.category ?? null,
         priority: null,
         targets: { ...slowTargets, ...p.targets },

@@ -154,7 +154,8 @@ export function createRecorder(opts: {
     drained: () => wait(() => buffer.length === 0 && !inFlight),
     /** What an Update answers with, once the case is quiet and its events are projected. */
     answer: async (taskIds: string[] = []): Promise<ProjectedRows> => {
-      await condition(() => buffer.length === 0 && quiet())
+      // Every command records an event: its answer waits for a projection that includes it.
+      await condition(() => last !== undefined && buffer.length === 0 && quiet())
       return {
         seq: last?.seq ?? opts.state().seq,
         case: last?.case ?? null,

@@ -11,6 +11,8 @@ import type { Actor, CaseKind, CaseSnapshot, Priority } from '../../messages'
  */
 
 export interface AppealContext {
+  /** History length after which the case continues as new (operators may lower it). */
+  historyLimit?: number
   policy: {
     policyId: number | null
     /** Working milliseconds: the review, and the implementation of a changed decision. */

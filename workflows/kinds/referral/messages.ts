@@ -28,6 +28,8 @@ export interface ReferralPolicy {
 }
 
 export interface ReferralContext {
+  /** History length after which the case continues as new (operators may lower it). */
+  historyLimit?: number
   policy: ReferralPolicy
   /** The referral's area and its ancestors: [commune, cercle, region, national]. */
   areaPath: string[]

@@ -234,7 +234,8 @@ async function main() {
       })
       if (binary.kind !== 'binary') throw new Error('recording needs the temporal CLI')
       for (const { name, handle } of histories) {
-        const file = path.join(here, `${name}.json`)
+        // Histories of the case kernel; those recorded before it keep their names and replay as recorded.
+        const file = path.join(here, `${process.env.HISTORY_PREFIX ?? 'kernel-'}${name}.json`)
         const { stdout } = await run(binary.path, [
           'workflow',
           'show',

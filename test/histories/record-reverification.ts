@@ -142,7 +142,8 @@ async function main() {
         { name: 'reverification-absent-visited-approved-written', handle: rv },
       ]
       for (const { name, handle } of histories) {
-        const file = path.join(here, `${name}.json`)
+        // Histories of the case kernel; those recorded before it keep their names and replay as recorded.
+        const file = path.join(here, `${process.env.HISTORY_PREFIX ?? 'kernel-'}${name}.json`)
         const { stdout } = await run(binary.path, [
           'workflow',
           'show',

@@ -53,6 +53,8 @@ async function main() {
     await migrateToLatest(db)
     await seedForCases(db, [
       { category: 'wrong_amount', targets: { resolve: 3, escalationRepeat: 2 }, atRiskRatio: 0.5 },
+      // The triage stage is overdue after 2 s: reminded, then escalated to the cercle.
+      { category: 'data_correction', targets: { triage: 2 }, atRiskRatio: 0.5 },
     ])
     const dataConverter = encryptedDataConverter(testCodec)
     const connection = await NativeConnection.connect({ address: stack.temporal.address })
@@ -101,7 +103,7 @@ async function main() {
       const supervisor = await actor(db, 'superviseur.cercle.kati', 'supervisor')
       const regional = await actor(db, 'superviseur.region.koulikoro', 'supervisor', true)
       const focal = await actor(db, 'point-focal.koulikoro', 'case_worker', true)
-      const histories: { name: string; handle: WorkflowHandle }[] = []
+      const histories: { name: string; handle: WorkflowHandle; runId?: string }[] = []
 
       // 1. Approved: the whole lifecycle to closure after the appeal window.
       const a = await start('approved', { contact: { email: 'a@exemple.ml', locale: 'fr' } })
@@ -190,6 +192,55 @@ async function main() {
       await reopened.result()
       histories.push({ name: 'reopened', handle: reopened })
 
+      // 5. A stage overdue: the triage task reminded, then escalated; triaged late, withdrawn.
+      const e = await start('stage-escalated', { category: 'data_correction' })
+      for (;;) {
+        const view = await e.handle.query(grievanceViewQuery).catch(() => undefined)
+        if (view?.tasks.some((t) => t.kind === 'escalation')) break
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      await complete(e.handle, 'triage', worker1, {
+        category: 'data_correction',
+        sensitive: false,
+        priority: 'normal',
+      })
+      await e.handle.executeUpdate(withdrawUpdate, {
+        args: [{ actor: supervisor, reason: 'withdrawn' }],
+      })
+      await e.handle.result()
+      histories.push(e)
+
+      // 6. Continued as new under a low history limit: the first run and the last.
+      await db
+        .insertInto('appSettings')
+        .values({ key: 'workflow_history_limit', value: 12 })
+        .execute()
+      const f = await start('continued', {})
+      await complete(f.handle, 'triage', worker1, {
+        category: 'information_request',
+        sensitive: false,
+        priority: 'low',
+      })
+      await f.handle.executeUpdate(addNoteUpdate, {
+        args: [{ actor: supervisor, text: 'Rappeler le plaignant.' }],
+      })
+      await complete(f.handle, 'investigation', worker1, {
+        findings: 'Information donnée sur les dates de paiement.',
+        proposedResolution: 'information_given',
+        changesEligibilityOrPayment: false,
+      })
+      await f.handle.result()
+      await db.deleteFrom('appSettings').where('key', '=', 'workflow_history_limit').execute()
+      histories.push({
+        name: 'continued-first-run',
+        handle: f.handle,
+        runId: f.handle.firstExecutionRunId,
+      })
+      histories.push({
+        name: 'continued-last-run',
+        handle: client.workflow.getHandle(f.handle.workflowId),
+      })
+
       // The Temporal CLI writes histories in the JSON form the replayer reads.
       const binary = await resolveTemporalBinary({
         cliPath: config.temporal.cliPath,
@@ -198,8 +249,12 @@ async function main() {
         log,
       })
       if (binary.kind !== 'binary') throw new Error('recording needs the temporal CLI')
-      for (const { name, handle } of histories) {
-        const file = path.join(here, `grievance-${name}.json`)
+      for (const { name, handle, runId } of histories) {
+        // Histories of the case kernel; those recorded before it keep their names.
+        const file = path.join(
+          here,
+          `${process.env.HISTORY_PREFIX ?? 'kernel-'}grievance-${name}.json`,
+        )
         const { stdout } = await run(binary.path, [
           'workflow',
           'show',
@@ -207,6 +262,7 @@ async function main() {
           stack.temporal.address,
           '--workflow-id',
           handle.workflowId,
+          ...(runId ? ['--run-id', runId] : []),
           '--output',
           'json',
         ])

@@ -64,6 +64,21 @@ const envSchema = z.object({
   PATH: z.string().default(''),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_UI_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine(
+      (origins) =>
+        origins.every((o) => {
+          try {
+            return new URL(o).origin === o
+          } catch {
+            return false
+          }
+        }),
+      { error: 'must be origins separated by commas, like https://temporal.example.ml' },
+    )
+    .optional(),
   SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtp://user:password@relay.example.ml:587')
     .optional()
     .or(z.literal('').transform(() => undefined)),
@@ -100,6 +115,8 @@ export interface Config {
     searchPath: string[]
     port: number
     uiPort: number
+    /** Browser origins of the Temporal Web UI that may call the codec endpoint. */
+    uiOrigins: string[]
   }
   mail: { smtpUrl?: string; smtpPort: number; uiPort: number; from: string }
   /** `id:base64key,…` (first = active) encrypting Temporal payloads; unset: a key file in DATA_DIR. */
@@ -180,6 +197,12 @@ export function loadConfig(
       searchPath: e.PATH.split(path.delimiter).filter(Boolean),
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+      // The embedded Web UI by default, as a browser may name it.
+      uiOrigins: e.TEMPORAL_UI_ORIGINS ?? [
+        ...new Set(
+          [e.HOST, '127.0.0.1', 'localhost'].map((h) => `http://${h}:${e.TEMPORAL_UI_PORT}`),
+        ),
+      ],
     },
     mail: { smtpUrl: e.SMTP_URL, smtpPort: e.SMTP_PORT, uiPort: e.MAIL_UI_PORT, from: e.MAIL_FROM },
     payloadKeys: e.PAYLOAD_KEYS,

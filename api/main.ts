@@ -35,6 +35,8 @@ runMain(async () => {
         cipher,
         taskQueue: config.temporal.taskQueue,
         secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
+        publicUrl: config.api.publicUrl,
+        temporalUiOrigins: config.temporal.uiOrigins,
       }),
       config.host,
       config.api.port,

@@ -27,6 +27,11 @@ export type AuthDatabase = {
     userId: string
     createdAt: Timestamp
     revokedAt: Timestamp | null
+    /** Null for a system's token (the whole API); `temporal_codec`: the codec endpoint only. */
+    scope: ColumnType<'temporal_codec' | null, 'temporal_codec' | null | undefined, never>
+    expiresAt: ColumnType<Date | null, Date | string | null | undefined, never>
+    /** The operator session that issued a scoped token: the token ends with it. */
+    sessionId: ColumnType<string | null, string | null | undefined, never>
   }
   signInLockouts: {
     /** Lowercased, whether or not such an account exists. */
@@ -35,12 +40,48 @@ export type AuthDatabase = {
     lastFailureAt: Timestamp
     lockedUntil: Timestamp | null
   }
-  /** Columns the sign-in migration adds to `users`. */
+  /** Columns the sign-in migrations add to `users`. */
   users: {
     totpPendingSecret: string | null
     totpLastStep: number | null
+    /** The Temporal operator's permission: the codec endpoint decrypts payloads for them. */
+    canDecodePayloads: Generated<boolean>
+    /** Exports (migration 2026_11_29_000800). */
+    canExport: Generated<boolean>
+  }
+  /** Every change to a user's rights and credentials (migration 2026_12_04_001500). */
+  userAudit: {
+    id: Generated<string>
+    at: Generated<Date>
+    actorUserId: string | null
+    subjectUserId: string
+    action: UserAuditAction
+    before: ColumnType<unknown, object | null, never>
+    after: ColumnType<unknown, object | null, never>
+  }
+  /** Every decode and encode request of an authenticated caller (migration 2026_12_04_001500). */
+  codecAudit: {
+    id: Generated<string>
+    at: Generated<Date>
+    userId: string
+    direction: 'decode' | 'encode'
+    outcome: 'ok' | 'forbidden' | 'failed' | 'rate_limited'
+    payloadCount: number
+    namespace: string | null
+    workflowIds: ColumnType<string[], string[] | undefined, never>
+    via: 'session' | 'token'
   }
 }
+
+export type UserAuditAction =
+  | 'user_created'
+  | 'user_updated'
+  | 'password_changed'
+  | 'password_reset'
+  | 'token_issued'
+  | 'token_revoked'
+  | 'totp_enrolled'
+  | 'self_grant_refused'
 
 export type AuthDb = ReturnType<typeof authDb>
 

@@ -20,6 +20,7 @@ import {
   verifyPassword,
 } from '../auth/passwords'
 import {
+  createApiToken,
   createSession,
   deleteOtherSessions,
   deleteSession,
@@ -56,6 +57,9 @@ const UserSchema = z
     locale: z.enum(['fr', 'en']),
     roles: z.array(RoleSchema),
     clearance: z.boolean().openapi({ description: 'Designated focal point for sensitive cases' }),
+    canDecodePayloads: z
+      .boolean()
+      .openapi({ description: 'Temporal operator: may decode workflow payloads (codec endpoint)' }),
   })
   .openapi('SignedInUser')
 const MeSchema = UserSchema.extend({ via: z.enum(['session', 'token']) }).openapi('AuthUser')
@@ -161,17 +165,41 @@ const password = createRoute({
   },
 })
 
+/** How long a codec token lives at most (and never past the session that issued it). */
+export const CODEC_TOKEN_MS = 8 * 3_600_000
+
+const codecToken = createRoute({
+  method: 'post',
+  path: '/codec-token',
+  tags: ['auth'],
+  summary: 'A token for the Temporal CLI to decode payloads (operators, second factor passed)',
+  description:
+    'For `temporal workflow show --codec-endpoint …/api/temporal-codec --codec-auth "Bearer …"`. ' +
+    'The token opens the codec endpoint only, ends with the session that issued it (sign-out, ' +
+    'password change, deactivation) and after 8 hours at most. Issued tokens are audited.',
+  security: sessionWrite,
+  responses: {
+    201: {
+      description: 'The token, shown once',
+      content: json(z.object({ token: z.string(), expiresAt: z.string() })),
+    },
+    401: errorResponse('UNAUTHENTICATED or TOTP_REQUIRED'),
+    403: errorResponse('NOT_AN_OPERATOR, SESSION_REQUIRED or CSRF_TOKEN_INVALID'),
+  },
+})
+
 /** The router's context: the user, and for its own routes the session behind it. */
 type AuthRouterEnv = { Variables: AppEnv['Variables'] & { auth: Authenticated } }
 
-const publicUser = ({ id, username, displayName, locale, roles, clearance }: AuthUser) => ({
+const publicUser = ({
   id,
   username,
   displayName,
   locale,
   roles,
   clearance,
-})
+  canDecodePayloads,
+}: AuthUser) => ({ id, username, displayName, locale, roles, clearance, canDecodePayloads })
 
 const locked = (c: Context, seconds: number) => {
   c.header('Retry-After', String(seconds))
@@ -278,7 +306,7 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
           throw new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong username or password')
         }
 
-        const totpNeeded = requiresTotp(user.roles)
+        const totpNeeded = requiresTotp(user)
         // With a second factor owed, only the code completes the sign-in and resets the count.
         if (!totpNeeded) await clearFailures(db, username)
         // A new session, never the one the browser came with (no session fixation).
@@ -372,6 +400,19 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         }
         await markTotpPassed(db, session.id)
         await clearFailures(db, user.username)
+        // A second factor enrolled is a change of the account's credentials: audited.
+        if (!row.totpSecret) {
+          await adb
+            .insertInto('userAudit')
+            .values({
+              actorUserId: user.id,
+              subjectUserId: user.id,
+              action: 'totp_enrolled',
+              before: { totpEnrolled: false },
+              after: { totpEnrolled: true },
+            })
+            .execute()
+        }
         return c.json({ totp: 'passed' as const, user: publicUser(user) }, 200)
       },
     )
@@ -412,14 +453,48 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
           { path: 'newPassword', message: problem },
         ])
       }
-      await db
-        .updateTable('users')
-        .set({ passwordHash: await hashPassword(newPassword) })
-        .where('id', '=', user.id)
-        .execute()
-      // Whoever else holds a session (perhaps the reason for the change) is signed out.
+      const passwordHash = await hashPassword(newPassword)
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ passwordHash }).where('id', '=', user.id).execute()
+        await authDb(trx)
+          .insertInto('userAudit')
+          .values({
+            actorUserId: user.id,
+            subjectUserId: user.id,
+            action: 'password_changed',
+            before: null,
+            after: { otherSessionsEnded: true },
+          })
+          .execute()
+      })
+      // Whoever else holds a session (perhaps the reason for the change) is signed out, and the
+      // codec tokens those sessions issued end with them.
       await deleteOtherSessions(db, user.id, session.id)
       await clearFailures(db, user.username)
       return c.body(null, 204)
+    })
+    .openapi({ ...codecToken, middleware: [signedIn()] as const }, async (c) => {
+      const { user, session } = c.get('auth')
+      if (!session) {
+        throw new ApiError(403, 'SESSION_REQUIRED', 'Codec tokens are issued to a browser session')
+      }
+      // signedIn() already refused a session whose second factor is owed (operators owe one).
+      if (!user.canDecodePayloads) {
+        throw new ApiError(403, 'NOT_AN_OPERATOR', 'Decoding payloads is for Temporal operators')
+      }
+      const at = now()
+      const expiresAt = new Date(
+        Math.min(at.getTime() + CODEC_TOKEN_MS, session.expiresAt.getTime()),
+      )
+      const { token } = await createApiToken(db, {
+        name: `temporal codec (${user.username})`,
+        userId: user.id,
+        actorUserId: user.id,
+        scope: 'temporal_codec',
+        expiresAt,
+        sessionId: session.id,
+      })
+      c.header('Cache-Control', 'no-store')
+      return c.json({ token, expiresAt: expiresAt.toISOString() }, 201)
     })
 }

@@ -507,6 +507,7 @@ describe('OpenAPI', () => {
     const api = new OpenAPIHono().route('/auth', authRoutes({ db: tdb.db, secureCookies: false }))
     const doc = api.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '0' } })
     expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
+      '/auth/codec-token',
       '/auth/me',
       '/auth/password',
       '/auth/sign-in',

@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { promisify } from 'node:util'
 import type { Client } from '@temporalio/client'
 import { Hono } from 'hono'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DEMO_PASSWORD, seedDemo } from '../../activities/db/seed'
 import { createLogger } from '../../activities/infra/logger'
 import { createApp } from '../../api/app'
@@ -10,6 +13,7 @@ import { createApiToken } from '../../api/auth/sessions'
 import { onError } from '../../api/errors'
 import { authRoutes } from '../../api/routes/auth'
 import { codecRoutes } from '../../api/routes/codec'
+import { serveApi } from '../../api/server'
 import { fromAddress, signInThroughRoutes, type BrowserSession } from '../helpers/api'
 import { testCodec } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
@@ -20,6 +24,7 @@ const API = 'http://127.0.0.1:3000'
 const CANARY = "Le chef de village m'a demandé de l'argent — canary-7f3a"
 const b64 = (text: string) => Buffer.from(text).toString('base64')
 const log = createLogger('silent', false)
+const execFileAsync = promisify(execFile)
 
 interface PayloadsJson {
   payloads: { metadata: Record<string, string>; data: string }[]
@@ -343,5 +348,83 @@ describe('the Temporal codec endpoint, for a signed-in operator', () => {
       'rate_limited',
       'rate_limited',
     ])
+  })
+})
+
+describe('the Temporal CLI against the codec endpoint', () => {
+  it('prints a case payload in clear with an operator codec token, and nothing without one', async () => {
+    const binary = inject('temporalBinary')
+    if (!binary) return expect.fail('the test run found no temporal binary')
+    const server = await serveApi(app, '127.0.0.1', 0)
+    const workflowId = `case-codec-cli-${randomUUID()}`
+    // Nobody polls this queue: the started event alone holds the encrypted input.
+    const handle = await temporal.workflow.start('grievance', {
+      taskQueue: `nobody-${randomUUID()}`,
+      workflowId,
+      args: [{ narrative: CANARY }],
+    })
+    try {
+      const s = await operator()
+      const issued = await app.request(
+        '/api/auth/codec-token',
+        { method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken } },
+        fromAddress('192.0.2.10'),
+      )
+      const { token } = (await issued.json()) as { token: string }
+      const show = (...extra: string[]) =>
+        execFileAsync(binary, [
+          'workflow',
+          'show',
+          '--workflow-id',
+          workflowId,
+          '--address',
+          inject('temporalAddress'),
+          '--namespace',
+          inject('namespace'),
+          '--output',
+          'json',
+          '--codec-endpoint',
+          `${server.url}/api/temporal-codec`,
+          ...extra,
+        ]).then(
+          ({ stdout }) => ({ ok: true, out: stdout }),
+          (error: { stdout?: string; stderr?: string }) => ({
+            ok: false,
+            out: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+          }),
+        )
+      const decoded = await show('--codec-auth', `Bearer ${token}`)
+      /** The workflow input as the CLI printed it (JSON output carries payload bytes in base64). */
+      const input = (out: string) => {
+        const { events } = JSON.parse(out) as {
+          events: {
+            workflowExecutionStartedEventAttributes?: {
+              input: { payloads: { metadata: Record<string, string>; data: string }[] }
+            }
+          }[]
+        }
+        const [payload] = events[0]!.workflowExecutionStartedEventAttributes!.input.payloads
+        const text = (v: string) => Buffer.from(v, 'base64').toString()
+        return { encoding: text(payload!.metadata.encoding!), data: text(payload!.data) }
+      }
+      expect(decoded.ok).toBe(true)
+      expect(input(decoded.out)).toEqual({
+        encoding: 'json/plain',
+        data: JSON.stringify({ narrative: CANARY }),
+      })
+      // Without the token the CLI gets a 401 from the codec: never the narrative.
+      const refused = await show()
+      expect(refused.out).not.toContain(b64(JSON.stringify({ narrative: CANARY })))
+      expect(refused.out).not.toContain('canary-7f3a')
+      expect((await audit(s.username)).at(-1)).toMatchObject({
+        direction: 'decode',
+        outcome: 'ok',
+        namespace: inject('namespace'),
+        via: 'token',
+      })
+    } finally {
+      await handle.terminate('test over').catch(() => undefined)
+      await server.close()
+    }
   })
 })

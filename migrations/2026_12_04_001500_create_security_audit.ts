@@ -62,12 +62,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // No foreign keys: the audit outlives whatever it names.
     .addColumn('subject_user_id', 'uuid', (c) => c.notNull())
     .addColumn('action', 'text', (c) =>
-      c
-        .notNull()
-        .check(
-          sql`action in ('user_created', 'user_updated', 'password_changed', 'password_reset',
+      c.notNull().check(
+        sql`action in ('user_created', 'user_updated', 'password_changed', 'password_reset',
             'token_issued', 'token_revoked', 'totp_enrolled', 'self_grant_refused')`,
-        ),
+      ),
     )
     .addColumn('before', 'jsonb')
     .addColumn('after', 'jsonb')
@@ -84,7 +82,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('user_id', 'uuid', (c) => c.notNull())
-    .addColumn('direction', 'text', (c) => c.notNull().check(sql`direction in ('decode', 'encode')`))
+    .addColumn('direction', 'text', (c) =>
+      c.notNull().check(sql`direction in ('decode', 'encode')`),
+    )
     .addColumn('outcome', 'text', (c) =>
       c.notNull().check(sql`outcome in ('ok', 'forbidden', 'failed', 'rate_limited')`),
     )

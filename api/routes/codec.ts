@@ -142,7 +142,11 @@ export function codecRoutes(deps: CodecDeps) {
     let auth
     try {
       // No CSRF header: the Web UI cannot send one; the Origin check above stands in for it.
-      auth = await authenticate(c, { db: deps.db, now }, { scope: 'temporal_codec', skipCsrf: true })
+      auth = await authenticate(
+        c,
+        { db: deps.db, now },
+        { scope: 'temporal_codec', skipCsrf: true },
+      )
     } catch (error) {
       const verdict = refused.hit(clientAddress(c))
       if (!verdict.allowed) {

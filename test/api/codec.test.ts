@@ -160,7 +160,10 @@ describe('the Temporal codec endpoint refuses', () => {
 
   it('a web page of another origin, even with an operator session', async () => {
     const s = await operator()
-    const res = await call('/decode', encrypted, { origin: 'https://evil.example', cookie: s.cookie })
+    const res = await call('/decode', encrypted, {
+      origin: 'https://evil.example',
+      cookie: s.cookie,
+    })
     expect(res.status).toBe(403)
     expect(await code(res)).toBe('ORIGIN_NOT_ALLOWED')
   })

@@ -32,11 +32,7 @@ export function appSignedInByHeader(db: Db, mount: (api: OpenAPIHono<AppEnv>) =>
 
 /** Anything with Hono's `request` (an app or a router). */
 interface Requester {
-  request(
-    path: string,
-    init?: RequestInit,
-    env?: unknown,
-  ): Response | Promise<Response>
+  request(path: string, init?: RequestInit, env?: unknown): Response | Promise<Response>
 }
 
 /** Node server bindings as `@hono/node-server` passes them, so getConnInfo sees an address. */

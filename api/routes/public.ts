@@ -5,7 +5,7 @@ import { hash, verify, type Algorithm } from '@node-rs/argon2'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { Context } from 'hono'
-import type { Generated } from 'kysely'
+import { sql, type Generated } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
 import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
@@ -337,7 +337,7 @@ export function publicRoutes(deps: {
       const unknown = new ApiError(404, 'NOT_FOUND', 'No grievance with this reference and PIN')
       const row = await tracking()
         .selectFrom('caseTracking')
-        .selectAll()
+        .select(['caseId', 'createdAt'])
         .where('reference', '=', reference)
         .executeTakeFirst()
       // Unknown reference and wrong PIN answer the same.
@@ -345,29 +345,38 @@ export function publicRoutes(deps: {
         await verify(await decoyHash(), pin)
         throw unknown
       }
-      if (row.lockedUntil && row.lockedUntil.getTime() > Date.now()) {
-        c.header('Retry-After', String(Math.ceil((row.lockedUntil.getTime() - Date.now()) / 1000)))
+      // The attempt is counted BEFORE the PIN is checked, in one statement that also refuses it
+      // while the reference is locked: 30 guesses sent at once are 30 increments of the same
+      // row, so at most MAX_PIN_FAILURES of them are ever checked (a read-then-write let every
+      // concurrent guess through and never locked). The one that reaches the limit locks.
+      const at = new Date()
+      const { rows } = await sql<{ pinHash: string; locked: boolean }>`
+        update case_tracking set
+          failed_attempts = case when failed_attempts + 1 >= ${MAX_PIN_FAILURES} then 0
+            else failed_attempts + 1 end,
+          locked_until = case when failed_attempts + 1 >= ${MAX_PIN_FAILURES}
+            then ${new Date(at.getTime() + PIN_LOCK_MS)}::timestamptz else null end
+        where reference = ${reference} and (locked_until is null or locked_until <= ${at})
+        returning pin_hash as "pinHash", locked_until is not null as "locked"`.execute(deps.db)
+      const claim = rows[0]
+      if (!claim) {
+        const lock = await tracking()
+          .selectFrom('caseTracking')
+          .select('lockedUntil')
+          .where('reference', '=', reference)
+          .executeTakeFirst()
+        const until = lock?.lockedUntil?.getTime() ?? at.getTime() + PIN_LOCK_MS
+        c.header('Retry-After', String(Math.max(1, Math.ceil((until - Date.now()) / 1000))))
         throw new ApiError(429, 'TOO_MANY_REQUESTS', 'Too many wrong PINs: try again later')
       }
-      if (!(await verify(row.pinHash, pin))) {
-        const failed = row.failedAttempts + 1
-        await tracking()
-          .updateTable('caseTracking')
-          .set({
-            failedAttempts: failed >= MAX_PIN_FAILURES ? 0 : failed,
-            lockedUntil: failed >= MAX_PIN_FAILURES ? new Date(Date.now() + PIN_LOCK_MS) : null,
-          })
-          .where('reference', '=', reference)
-          .execute()
-        throw unknown
-      }
-      if (row.failedAttempts > 0) {
-        await tracking()
-          .updateTable('caseTracking')
-          .set({ failedAttempts: 0 })
-          .where('reference', '=', reference)
-          .execute()
-      }
+      if (!(await verify(claim.pinHash, pin))) throw unknown
+      // The right PIN: the attempt did not fail, and the count of consecutive failures restarts
+      // (a lock this very attempt set is lifted; one set by another attempt stays).
+      await tracking()
+        .updateTable('caseTracking')
+        .set({ failedAttempts: 0, ...(claim.locked ? { lockedUntil: null } : {}) })
+        .where('reference', '=', reference)
+        .execute()
       const kase = await deps.db
         .selectFrom('cases')
         .select(['stage', 'status', 'updatedAt'])

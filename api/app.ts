@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import type { FieldCipher } from '../activities/crypto/field-cipher'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
+import { refuseControlCharacters } from './control-characters'
 import { ApiError, notFound, onError } from './errors'
 import { deadline } from './deadline'
 import { codecRoutes, LOOPBACK_HOSTS } from './routes/codec'
@@ -144,6 +145,7 @@ export function createApp(deps: AppDeps) {
           },
         }),
       )
+      .use('/api/*', refuseControlCharacters)
       // An outage answers 503 with Retry-After within seconds, never a hang (api/deadline.ts).
       .use('/api/*', deadline())
       .route('/api', api)

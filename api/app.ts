@@ -9,6 +9,7 @@ import type { FieldCipher } from '../activities/crypto/field-cipher'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
 import { refuseControlCharacters } from './control-characters'
+import { securityHeaders } from './security-headers'
 import { ApiError, notFound, onError } from './errors'
 import { deadline } from './deadline'
 import { codecRoutes, LOOPBACK_HOSTS } from './routes/codec'
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps) {
   return (
     new Hono()
       .use(secureHeaders())
+      .use(securityHeaders)
       // A control character (an encoded NUL, tab, newline…) in the path or query is never a
       // real request: refused up front, before an id carrying it reaches SQL (PostgreSQL text
       // cannot hold NUL, which answered a 500 for `/api/cases/<id>%00`).

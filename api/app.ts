@@ -58,7 +58,10 @@ export const DEFAULT_TEMPORAL_UI_ORIGINS = ['http://127.0.0.1:8233', 'http://loc
 export function createApp(deps: AppDeps) {
   const api = new OpenAPIHono<AppEnv>()
     .route('/health', healthRoutes(deps))
-    .route('/auth', authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false }))
+    .route(
+      '/auth',
+      authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false, cipher: deps.cipher }),
+    )
     .route('/public', publicRoutes(deps))
   // Everything about cases and tasks needs a signed-in user (or a system's token).
   // Default deny: every route of the API needs a signed-in user (or a system's token), but for

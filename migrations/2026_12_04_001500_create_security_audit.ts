@@ -30,6 +30,9 @@ const appendOnly = async (db: Kysely<unknown>, table: string) => {
  *   factor, password and activity, with who made it and the values before and after;
  * - `codec_audit`: every decode (or encode) request of an authenticated caller: who, how many
  *   payloads, the namespace and the workflows when the request names them.
+ * - `sessions.totp_pending_secret`: a second factor being enrolled belongs to the one session
+ *   that showed it (sealed with the data keys), not to the account: two sign-ins before the first
+ *   code no longer receive the same secret.
  * Both audit tables are append-only, for the table owner too.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -52,6 +55,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('api_tokens')
     .column('session_id')
     .execute()
+
+  await db.schema.alterTable('sessions').addColumn('totp_pending_secret', 'text').execute()
 
   await db.schema
     .createTable('user_audit')
@@ -114,5 +119,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     .dropColumn('expires_at')
     .dropColumn('scope')
     .execute()
+  await db.schema.alterTable('sessions').dropColumn('totp_pending_secret').execute()
   await db.schema.alterTable('users').dropColumn('can_decode_payloads').execute()
 }

@@ -18,6 +18,8 @@ export type AuthDatabase = {
     lastSeenAt: Timestamp
     expiresAt: Timestamp
     totpPassed: Generated<boolean>
+    /** The second factor this session is enrolling (sealed with the data keys), if any. */
+    totpPendingSecret: ColumnType<string | null, string | null | undefined, string | null>
   }
   apiTokens: {
     id: Generated<string>

@@ -30,7 +30,7 @@ export function sameSecret(a: string, b: string): boolean {
  */
 export async function createSession(
   db: Db,
-  input: { userId: string; totpPassed: boolean; now: Date },
+  input: { userId: string; totpPassed: boolean; now: Date; totpPendingSecret?: string | null },
 ): Promise<{ token: string; csrfToken: string; id: string }> {
   const token = newToken()
   const csrfToken = newToken()
@@ -57,6 +57,7 @@ export async function createSession(
       lastSeenAt: input.now,
       expiresAt: new Date(input.now.getTime() + SESSION_ABSOLUTE_MS),
       totpPassed: input.totpPassed,
+      totpPendingSecret: input.totpPendingSecret ?? null,
     })
     .execute()
   return { token, csrfToken, id }

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { Db } from '../../activities/db/db'
 import { authDb } from '../auth/db'
 import { clearFailures, lockedForSeconds, recordFailure } from '../auth/lockout'
@@ -26,7 +27,6 @@ import {
   deleteSession,
   hashToken,
   loadAuthUser,
-  markTotpPassed,
   SESSION_ABSOLUTE_MS,
 } from '../auth/sessions'
 import { clientAddress, createRateLimiter } from '../auth/throttle'
@@ -115,7 +115,15 @@ const totp = createRoute({
   responses: {
     200: {
       description: 'Code accepted: the session is usable',
-      content: json(z.object({ totp: z.literal('passed'), user: UserSchema })),
+      content: json(
+        z.object({
+          totp: z.literal('passed'),
+          user: UserSchema,
+          csrfToken: z.string().openapi({
+            description: `The session's new CSRF token (its id changed too): send it as ${CSRF_HEADER}`,
+          }),
+        }),
+      ),
     },
     401: errorResponse('TOTP_CODE_INVALID, TOTP_CODE_REUSED or UNAUTHENTICATED'),
     403: errorResponse('CSRF_TOKEN_INVALID'),
@@ -215,8 +223,20 @@ const locked = (c: Context, seconds: number) => {
  * minutes per client address; an account locked 15 minutes after 5 consecutive failures; a TOTP
  * second factor for supervisors, programme managers and administrators; sign-out; password change.
  */
-export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: boolean }) {
+export function authRoutes(deps: {
+  db: Db
+  now?: () => Date
+  secureCookies: boolean
+  /** Seals TOTP secrets at rest (the data keys); without it (some tests) they are kept as is. */
+  cipher?: FieldCipher
+}) {
   const { db } = deps
+  const seal = (secret: string) => (deps.cipher ? deps.cipher.encrypt(secret) : secret)
+  /** Reads a sealed secret, or a legacy one stored in clear before secrets were sealed. */
+  const open = (stored: string) => (deps.cipher ? deps.cipher.decrypt(stored) : stored)
+  /** A secret still in clear (enrolled before sealing) is sealed at its next use. */
+  const sealAgain = (stored: string) =>
+    deps.cipher && deps.cipher.keyIdOf(stored) === null ? seal(stored) : stored
   const now = deps.now ?? (() => new Date())
   const authDeps: AuthDeps = { db, now }
   const cookie = {
@@ -295,7 +315,7 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         const key = username.trim().toLowerCase()
         const row = await authDb(db)
           .selectFrom('users')
-          .select(['id', 'username', 'passwordHash', 'active', 'totpSecret', 'totpPendingSecret'])
+          .select(['id', 'username', 'passwordHash', 'active', 'totpSecret'])
           .where((eb) => eb(eb.fn('lower', ['username']), '=', key))
           .executeTakeFirst()
         // Unknown, inactive and wrong password all verify a hash and answer alike (no oracle).
@@ -312,10 +332,14 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         // A new session, never the one the browser came with (no session fixation).
         const previous = getCookie(c, SESSION_COOKIE)
         if (previous) await deleteSession(db, hashToken(previous))
+        // An enrolment belongs to this session alone: its own new secret, sealed at rest. A second
+        // sign-in before the first code gets another secret, and only one can be confirmed.
+        const enrolSecret = totpNeeded && !row.totpSecret ? newTotpSecret() : null
         const created = await createSession(db, {
           userId: user.id,
           totpPassed: !totpNeeded,
           now: at,
+          totpPendingSecret: enrolSecret === null ? null : seal(enrolSecret),
         })
         setCookie(c, SESSION_COOKIE, created.token, {
           ...cookie,
@@ -325,19 +349,9 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         let state: z.infer<typeof TotpState> = 'not_required'
         let uri: string | undefined
         if (totpNeeded && row.totpSecret) state = 'required'
-        else if (totpNeeded) {
-          // Kept pending until a first valid code proves the app holds it; a second sign-in
-          // before that shows the same secret.
-          const pending = await authDb(db)
-            .updateTable('users')
-            .set((eb) => ({
-              totpPendingSecret: eb.fn.coalesce('totpPendingSecret', eb.val(newTotpSecret())),
-            }))
-            .where('id', '=', user.id)
-            .returning('totpPendingSecret')
-            .executeTakeFirstOrThrow()
+        else if (enrolSecret !== null) {
           state = 'enrolment_required'
-          uri = totpUri(pending.totpPendingSecret!, user.username)
+          uri = totpUri(enrolSecret, user.username)
         }
         return c.json(
           {
@@ -365,28 +379,35 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         const adb = authDb(db)
         const row = await adb
           .selectFrom('users')
-          .select(['totpSecret', 'totpPendingSecret'])
-          .where('id', '=', user.id)
+          .innerJoin('sessions', 'sessions.userId', 'users.id')
+          .select(['users.totpSecret', 'sessions.totpPendingSecret'])
+          .where('users.id', '=', user.id)
+          .where('sessions.id', '=', session.id)
           .executeTakeFirstOrThrow()
-        const secret = row.totpSecret ?? row.totpPendingSecret
+        // Enrolled: the account's secret. Enrolling: the one this session showed, no other's.
+        const stored = row.totpSecret ?? row.totpPendingSecret
+        const secret = stored === null ? null : open(stored)
         const step = secret ? totpStep(secret, code, at) : null
-        if (!secret || step === null) {
+        if (!stored || step === null) {
           await recordFailure(db, user.username, at)
           throw new ApiError(401, 'TOTP_CODE_INVALID', 'Wrong or expired code')
         }
         // A code seen once (over a shoulder, by a phishing page) must not open a session again:
-        // only a later time step than the last accepted one passes, atomically.
+        // only a later time step than the last accepted one passes, atomically; an enrolment is
+        // confirmed only while the account has no secret yet (another session may have won).
+        const enrolling = row.totpSecret === null
         const accepted = await adb
           .updateTable('users')
-          .set({ totpSecret: secret, totpPendingSecret: null, totpLastStep: step })
+          .set({
+            totpSecret: enrolling ? stored : sealAgain(stored),
+            totpPendingSecret: null,
+            totpLastStep: step,
+          })
           .where('id', '=', user.id)
           .where((eb) =>
             eb.and([
               eb.or([eb('totpLastStep', 'is', null), eb('totpLastStep', '<', step)]),
-              eb.or([
-                eb('totpSecret', '=', secret),
-                eb.and([eb('totpSecret', 'is', null), eb('totpPendingSecret', '=', secret)]),
-              ]),
+              enrolling ? eb('totpSecret', 'is', null) : eb('totpSecret', '=', stored),
             ]),
           )
           .returning('id')
@@ -395,13 +416,20 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
           throw new ApiError(
             401,
             'TOTP_CODE_REUSED',
-            'This code was already used: wait for the next',
+            'This code was already used (or another sign-in enrolled first): wait for the next',
           )
         }
-        await markTotpPassed(db, session.id)
+        // The session that passed the second factor gets a new id and CSRF token: whoever saw
+        // the half-open one (after the password, before the code) holds nothing.
+        await deleteSession(db, session.id)
+        const rotated = await createSession(db, { userId: user.id, totpPassed: true, now: at })
+        setCookie(c, SESSION_COOKIE, rotated.token, {
+          ...cookie,
+          maxAge: SESSION_ABSOLUTE_MS / 1000,
+        })
         await clearFailures(db, user.username)
         // A second factor enrolled is a change of the account's credentials: audited.
-        if (!row.totpSecret) {
+        if (enrolling) {
           await adb
             .insertInto('userAudit')
             .values({
@@ -413,7 +441,11 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
             })
             .execute()
         }
-        return c.json({ totp: 'passed' as const, user: publicUser(user) }, 200)
+        c.header('Cache-Control', 'no-store')
+        return c.json(
+          { totp: 'passed' as const, user: publicUser(user), csrfToken: rotated.csrfToken },
+          200,
+        )
       },
     )
     .openapi(

@@ -12,6 +12,7 @@ import type { AppEnv } from '../../api/auth/types'
 import { onError } from '../../api/errors'
 import { authRoutes } from '../../api/routes/auth'
 import type { RoleCode } from '../../workflows/messages'
+import { testCipher } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 
 const log = createLogger('silent', false)
@@ -253,14 +254,21 @@ describe('TOTP second factor', () => {
     expect(uri.label).toBe(username)
     const secret = uri.secret.base32
 
-    // Pending, not confirmed, until a first valid code.
+    // Pending, held by this session only, not confirmed until a first valid code.
     const stored = () =>
       authDb(tdb.db)
         .selectFrom('users')
-        .select(['totpSecret', 'totpPendingSecret'])
+        .select('totpSecret')
         .where('username', '=', username)
         .executeTakeFirstOrThrow()
-    expect(await stored()).toEqual({ totpSecret: null, totpPendingSecret: secret })
+    const pendingOf = (cookie: string) =>
+      authDb(tdb.db)
+        .selectFrom('sessions')
+        .select('totpPendingSecret')
+        .where('id', '=', createHash('sha256').update(cookie.split('=')[1]!).digest('hex'))
+        .executeTakeFirst()
+    expect(await stored()).toEqual({ totpSecret: null })
+    expect(await pendingOf(s.cookie)).toEqual({ totpPendingSecret: secret })
 
     const whoami = await get(app, '/api/private/whoami', { cookie: s.cookie })
     expect(whoami.status).toBe(401)
@@ -277,13 +285,24 @@ describe('TOTP second factor', () => {
 
     const ok = await post(app, '/api/auth/totp', { code: valid }, session(s))
     expect(ok.status).toBe(200)
-    expect(await ok.json()).toMatchObject({ totp: 'passed', user: { username } })
-    expect(await stored()).toEqual({ totpSecret: secret, totpPendingSecret: null })
-    expect((await get(app, '/api/private/whoami', { cookie: s.cookie })).status).toBe(200)
-    expect((await post(app, '/api/private/echo', { a: 1 }, session(s))).status).toBe(200)
+    const passed = (await ok.json()) as { csrfToken: string }
+    expect(passed).toMatchObject({ totp: 'passed', user: { username } })
+    expect(await stored()).toEqual({ totpSecret: secret })
+    // The session is rotated: the half-open one (password only) opens nothing any more.
+    const full = {
+      ...s,
+      cookie: (ok.headers.get('set-cookie') ?? '').split(';')[0]!,
+      body: { ...s.body, csrfToken: passed.csrfToken },
+    }
+    expect(full.cookie).not.toBe(s.cookie)
+    expect(passed.csrfToken).not.toBe(s.body.csrfToken)
+    expect((await get(app, '/api/private/whoami', { cookie: s.cookie })).status).toBe(401)
+    expect((await get(app, '/api/private/whoami', { cookie: full.cookie })).status).toBe(200)
+    expect((await post(app, '/api/private/echo', { a: 1 }, session(full))).status).toBe(200)
+    expect((await post(app, '/api/private/echo', { a: 1 }, session(s))).status).toBe(401)
 
     // The same code twice is refused, in this session and in a new one.
-    const again = await post(app, '/api/auth/totp', { code: valid }, session(s))
+    const again = await post(app, '/api/auth/totp', { code: valid }, session(full))
     expect(await code(again)).toBe('TOTP_CODE_REUSED')
     const next = await signIn(app, username)
     expect(next.body).toMatchObject({ totp: 'required' })
@@ -297,7 +316,8 @@ describe('TOTP second factor', () => {
     clock.t += 30_000
     const later = await post(app, '/api/auth/totp', { code: otp(secret, clock.t) }, session(next))
     expect(later.status).toBe(200)
-    expect((await get(app, '/api/private/whoami', { cookie: next.cookie })).status).toBe(200)
+    const laterCookie = (later.headers.get('set-cookie') ?? '').split(';')[0]!
+    expect((await get(app, '/api/private/whoami', { cookie: laterCookie })).status).toBe(200)
   })
 
   it('accepts a code one time step off (clock drift), not two', async () => {
@@ -321,12 +341,89 @@ describe('TOTP second factor', () => {
     expect(oneOff.status).toBe(200)
   })
 
-  it('shows the same pending secret if enrolment is not finished before signing in again', async () => {
-    const { app } = makeApp()
+  it('binds an enrolment to the session that showed it: two sign-ins get two secrets, one wins', async () => {
+    const { app, clock } = makeApp()
     const username = take('supervisor')
     const first = await signIn(app, username)
     const second = await signIn(app, username)
-    expect(second.body.totpUri).toBe(first.body.totpUri)
+    const secretOf = (s: SignedIn) =>
+      (OTPAuth.URI.parse(s.body.totpUri!) as OTPAuth.TOTP).secret.base32
+    expect(secretOf(second)).not.toBe(secretOf(first))
+    // The first session's code does not confirm the second's enrolment.
+    const crossed = await post(
+      app,
+      '/api/auth/totp',
+      { code: otp(secretOf(first), clock.t) },
+      session(second),
+    )
+    expect(await code(crossed)).toBe('TOTP_CODE_INVALID')
+    const won = await post(
+      app,
+      '/api/auth/totp',
+      { code: otp(secretOf(second), clock.t) },
+      session(second),
+    )
+    expect(won.status).toBe(200)
+    // Enrolled meanwhile: the first session's secret is not the account's.
+    clock.t += 30_000
+    const lost = await post(
+      app,
+      '/api/auth/totp',
+      { code: otp(secretOf(first), clock.t) },
+      session(first),
+    )
+    expect(lost.status).toBe(401)
+  })
+
+  it('seals TOTP secrets at rest with the data keys', async () => {
+    const clock = { t: Date.now() }
+    const app = new Hono<AppEnv>()
+      .route(
+        '/api/auth',
+        authRoutes({
+          db: tdb.db,
+          now: () => new Date(clock.t),
+          secureCookies: false,
+          cipher: testCipher,
+        }),
+      )
+      .use('/api/private/*', requireAuth({ db: tdb.db, now: () => new Date(clock.t) }))
+      .get('/api/private/whoami', (c) => c.json(c.get('user')))
+    app.onError(onError(log))
+    const username = take('supervisor')
+    const s = await signIn(app, username)
+    const secret = (OTPAuth.URI.parse(s.body.totpUri!) as OTPAuth.TOTP).secret.base32
+    const pending = await authDb(tdb.db)
+      .selectFrom('sessions')
+      .select('totpPendingSecret')
+      .where(
+        'userId',
+        '=',
+        (
+          await authDb(tdb.db)
+            .selectFrom('users')
+            .select('id')
+            .where('username', '=', username)
+            .executeTakeFirstOrThrow()
+        ).id,
+      )
+      .execute()
+    expect(pending.map((p) => p.totpPendingSecret?.startsWith('enc:v1:'))).toEqual([true])
+    const ok = await post(app, '/api/auth/totp', { code: otp(secret, clock.t) }, session(s))
+    expect(ok.status).toBe(200)
+    const { totpSecret } = await authDb(tdb.db)
+      .selectFrom('users')
+      .select('totpSecret')
+      .where('username', '=', username)
+      .executeTakeFirstOrThrow()
+    expect(totpSecret).toMatch(/^enc:v1:/)
+    expect(totpSecret).not.toContain(secret)
+    expect(testCipher.decrypt(totpSecret!)).toBe(secret)
+    // And the next sign-in checks codes against the sealed secret.
+    clock.t += 30_000
+    const next = await signIn(app, username)
+    const again = await post(app, '/api/auth/totp', { code: otp(secret, clock.t) }, session(next))
+    expect(again.status).toBe(200)
   })
 
   it('counts wrong codes towards the account lockout', async () => {

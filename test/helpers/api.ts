@@ -84,5 +84,11 @@ export async function signInThroughRoutes(
     fromAddress(address),
   )
   if (passed.status !== 200) throw new Error(`second factor of ${username}: ${passed.status}`)
-  return { cookie, csrfToken: body.csrfToken, totpSecret: totp.secret.base32 }
+  // The session is rotated once the code is accepted: new cookie, new CSRF token.
+  const rotated = (await passed.json()) as { csrfToken: string }
+  return {
+    cookie: (passed.headers.get('set-cookie') ?? '').split(';')[0]!,
+    csrfToken: rotated.csrfToken,
+    totpSecret: totp.secret.base32,
+  }
 }

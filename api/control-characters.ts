@@ -28,27 +28,49 @@ export function controlCharacterAt(value: unknown, path: string[] = []): string 
   return null
 }
 
+const refuse = (path: string) => {
+  const message = 'must not contain control characters'
+  return new ApiError(400, 'VALIDATION_FAILED', `${path || 'body'}: ${message}`, [
+    { path, message },
+  ])
+}
+
 /**
- * Refuses, at the edge and for every route (public ones included), a JSON body with a control
+ * Refuses, at the edge and for every route (public ones included), a body with a control
  * character in any field or key: 400 `VALIDATION_FAILED` naming the field, before any handler,
- * authentication or SQL sees it. A body that is not JSON is left to the route's own validation
- * (the parsed body is cached, so routes do not parse it twice).
+ * authentication or SQL sees it. JSON bodies field by field; forms (`multipart/form-data`,
+ * urlencoded) field by field, uploaded files included; CSV and plain text as a whole (`body`).
+ * A body that does not parse is left to the route's own validation. Parsed bodies are cached by
+ * Hono, so routes do not read them twice.
  */
 export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
   if (['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) return next()
-  if (!/^application\/([\w.-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) return next()
-  let body: unknown
-  try {
-    body = await c.req.json()
-  } catch {
-    return next()
-  }
-  const path = controlCharacterAt(body)
-  if (path !== null) {
-    const message = 'must not contain control characters'
-    throw new ApiError(400, 'VALIDATION_FAILED', `${path || 'body'}: ${message}`, [
-      { path, message },
-    ])
+  const type = c.req.header('content-type') ?? ''
+  if (/^application\/([\w.-]+\+)?json\b/i.test(type)) {
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      return next()
+    }
+    const path = controlCharacterAt(body)
+    if (path !== null) throw refuse(path)
+  } else if (/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(type)) {
+    let form: Record<string, string | File | (string | File)[]>
+    try {
+      form = await c.req.parseBody({ all: true })
+    } catch {
+      return next()
+    }
+    for (const [key, value] of Object.entries(form)) {
+      if (CONTROL.test(key)) throw refuse(key)
+      for (const item of Array.isArray(value) ? value : [value]) {
+        const text = typeof item === 'string' ? item : await item.text()
+        if (CONTROL.test(text)) throw refuse(key)
+      }
+    }
+  } else if (/^text\//i.test(type)) {
+    if (CONTROL.test(await c.req.text())) throw refuse('')
   }
   await next()
 }

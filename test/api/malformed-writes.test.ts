@@ -258,6 +258,28 @@ describe('malformed writes', () => {
       if (response.status !== 400 || json.error.details[0]?.path !== field)
         failures.push(`${url} ${field} → ${response.status} ${JSON.stringify(json)}`)
     }
+    // A campaign's name in a form, its file, or a CSV sent as such.
+    const form = new FormData()
+    form.set('name', 'Campagne\u0000 Kati')
+    form.set('file', new File(['household_id\nHH-0001\n'], 'c.csv', { type: 'text/csv' }))
+    const withFile = new FormData()
+    withFile.set('file', new File(['household_id\nHH-\u00000001\n'], 'c.csv'))
+    for (const [body, headers, field] of [
+      [form, {}, 'name'],
+      [withFile, {}, 'file'],
+      ['household_id\nHH-\u00000001\n', { 'content-type': 'text/csv' }, ''],
+    ] as const) {
+      const response = await app.request('/api/reverifications/campaigns', {
+        method: 'POST',
+        body,
+        headers: { ...headers, authorization: `Bearer ${token}` },
+      })
+      const json = (await response.json()) as {
+        error: { code: string; details: { path: string }[] }
+      }
+      if (response.status !== 400 || json.error.details[0]?.path !== field)
+        failures.push(`campaign ${field} → ${response.status} ${JSON.stringify(json)}`)
+    }
     expect(failures).toEqual([])
     expect(await state()).toEqual(before)
   }, 120_000)

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
@@ -42,6 +43,24 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port(3000),
   PUBLIC_URL: urlWithProtocols(['http:', 'https:'], 'https://rsu.example.ml').optional(),
+  TRUST_PROXY: z
+    .string()
+    .transform((v, ctx) => {
+      if (/^\d{1,2}$/.test(v)) return { hops: Number(v) }
+      const cidrs = v
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)
+      const valid = (c: string) =>
+        /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(c) && isIP(c.split('/')[0]!) !== 0
+      if (cidrs.length && cidrs.every(valid)) return { cidrs }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a number of proxies (1) or their addresses (10.0.0.0/8,::1)',
+      })
+      return z.NEVER
+    })
+    .optional(),
   DATABASE_URL: urlWithProtocols(
     ['postgres:', 'postgresql:'],
     'postgres://user:password@host:5432/database',
@@ -66,7 +85,12 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port(8233),
   TEMPORAL_UI_ORIGINS: z
     .string()
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .refine(
       (origins) =>
         origins.every((o) => {
@@ -102,7 +126,11 @@ export interface Config {
   dataDir: string
   cacheDir: string
   host: string
-  api: { port: number; publicUrl?: string }
+  api: {
+    port: number
+    publicUrl?: string
+    trustProxy: { hops: number } | { cidrs: string[] } | null
+  }
   database: { url?: string }
   temporal: {
     address?: string
@@ -178,7 +206,7 @@ export function loadConfig(
     dataDir: path.resolve(e.DATA_DIR),
     cacheDir: path.resolve(cacheDir),
     host: e.HOST,
-    api: { port: e.API_PORT, publicUrl: e.PUBLIC_URL },
+    api: { port: e.API_PORT, publicUrl: e.PUBLIC_URL, trustProxy: e.TRUST_PROXY ?? null },
     database: { url: e.DATABASE_URL },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -15,6 +15,7 @@ import { deadline } from './deadline'
 import { codecRoutes, LOOPBACK_HOSTS } from './routes/codec'
 import { consoleStaticRoutes } from './routes/console-static'
 import { requireAuth } from './auth/middleware'
+import { clientAddressMiddleware, type TrustProxy } from './auth/throttle'
 import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
 import { breakGlassRoutes } from './routes/break-glass'
@@ -41,6 +42,8 @@ export interface AppDeps {
   temporalUiOrigins?: string[]
   /** The site's public URL (PUBLIC_URL): its host name, and loopback, serve the codec. */
   publicUrl?: string
+  /** Which forwarded address is the client's (TRUST_PROXY); none by default: the socket's. */
+  trustProxy?: TrustProxy
   /** Task queue of the case workflows started by the API (public intake, reopen). */
   taskQueue: string
   /** Session cookies only over HTTPS (PUBLIC_URL is https). */
@@ -123,6 +126,8 @@ export function createApp(deps: AppDeps) {
   })
   return (
     new Hono()
+      // The client's address, once: what every per-address limit counts (api/auth/throttle.ts).
+      .use(clientAddressMiddleware(deps.trustProxy ?? null))
       .use(secureHeaders())
       .use(securityHeaders)
       // A control character (an encoded NUL, tab, newline…) in the path or query is never a

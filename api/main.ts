@@ -36,6 +36,7 @@ runMain(async () => {
         taskQueue: config.temporal.taskQueue,
         secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
         publicUrl: config.api.publicUrl,
+        trustProxy: config.api.trustProxy,
         temporalUiOrigins: config.temporal.uiOrigins,
       }),
       config.host,

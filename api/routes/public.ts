@@ -2,13 +2,13 @@ import { startWithin } from '../deadline'
 import { randomBytes, randomInt } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { hash, verify, type Algorithm } from '@node-rs/argon2'
-import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { Context } from 'hono'
 import { sql, type Generated } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
 import { caseWorkflowId, type OpenCaseInput } from '../../workflows/messages'
+import { clientAddress, createRateLimiter } from '../auth/throttle'
 import { ApiError } from '../errors'
 import { ErrorSchema } from '../openapi'
 
@@ -199,24 +199,11 @@ export async function registerGrievance(
  * address behind).
  */
 function limiter(max: number, windowMs: number) {
-  const hits = new Map<string, { count: number; resetAt: number }>()
+  const counter = createRateLimiter({ limit: max, windowMs, now: () => new Date() })
   return (c: Context) => {
-    let address = 'unknown'
-    try {
-      address = getConnInfo(c).remote.address ?? 'unknown'
-    } catch {
-      // No socket (in-process requests): one shared bucket.
-    }
-    const now = Date.now()
-    const entry = hits.get(address)
-    if (!entry || entry.resetAt <= now) {
-      hits.set(address, { count: 1, resetAt: now + windowMs })
-      if (hits.size > 10_000) hits.clear()
-      return
-    }
-    entry.count += 1
-    if (entry.count > max) {
-      c.header('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)))
+    const verdict = counter.hit(clientAddress(c))
+    if (!verdict.allowed) {
+      c.header('Retry-After', String(verdict.retryAfterSeconds))
       throw new ApiError(429, 'TOO_MANY_REQUESTS', 'Too many requests: try again later')
     }
   }

@@ -63,7 +63,12 @@ export function createApp(deps: AppDeps) {
     .route('/health', healthRoutes(deps))
     .route(
       '/auth',
-      authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false, cipher: deps.cipher }),
+      authRoutes({
+        db: deps.db,
+        secureCookies: deps.secureCookies ?? false,
+        cipher: deps.cipher,
+        log: deps.log,
+      }),
     )
     .route('/public', publicRoutes(deps))
   // Everything about cases and tasks needs a signed-in user (or a system's token).

@@ -3,8 +3,9 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { Db } from '../../activities/db/db'
+import type { Logger } from '../../activities/infra/logger'
 import { authDb } from '../auth/db'
-import { clearFailures, lockedForSeconds, recordFailure } from '../auth/lockout'
+import { clearFailures, createSignInGuard, lockedForSeconds, recordFailure } from '../auth/lockout'
 import {
   authenticate,
   CSRF_HEADER,
@@ -100,8 +101,13 @@ const signIn = createRoute({
     },
     400: errorResponse('Invalid body'),
     401: errorResponse('INVALID_CREDENTIALS: wrong username or password (the same answer)'),
-    423: errorResponse('ACCOUNT_LOCKED after 5 consecutive failures, for 15 minutes'),
-    429: errorResponse('TOO_MANY_REQUESTS from this address; see Retry-After'),
+    423: errorResponse(
+      'ACCOUNT_LOCKED: after 5 consecutive failures from this address on this account, each ' +
+        'further attempt from it waits (30 s, doubling up to 15 min; see Retry-After)',
+    ),
+    429: errorResponse(
+      'TOO_MANY_REQUESTS from this address (20 per 5 min, or failures on 10 accounts in 15 min)',
+    ),
   },
 })
 
@@ -212,7 +218,7 @@ const publicUser = ({
 const locked = (c: Context, seconds: number) => {
   c.header('Retry-After', String(seconds))
   return c.json(
-    errorBody('ACCOUNT_LOCKED', 'Too many failed attempts: the account is locked for a while'),
+    errorBody('ACCOUNT_LOCKED', 'Too many failed attempts: wait before trying again'),
     423,
   )
 }
@@ -229,6 +235,7 @@ export function authRoutes(deps: {
   secureCookies: boolean
   /** Seals TOTP secrets at rest (the data keys); without it (some tests) they are kept as is. */
   cipher?: FieldCipher
+  log?: Logger
 }) {
   const { db } = deps
   const seal = (secret: string) => (deps.cipher ? deps.cipher.encrypt(secret) : secret)
@@ -246,6 +253,12 @@ export function authRoutes(deps: {
     secure: deps.secureCookies,
   } as const
   const limiter = createRateLimiter({ limit: SIGN_IN_LIMIT, windowMs: SIGN_IN_WINDOW_MS, now })
+  const guard = createSignInGuard({
+    now,
+    // Noticed by operators; no username and no address in the line (personal data).
+    onSpraying: (event) =>
+      deps.log?.warn(event, 'password spraying suspected: an address held back'),
+  })
 
   // Authentication runs before the body is validated: a stranger learns nothing from a 400.
   const signedIn =
@@ -307,10 +320,19 @@ export function authRoutes(deps: {
       async (c) => {
         const { username, password } = c.req.valid('json')
         const at = now()
+        const address = clientAddress(c)
         c.header('Cache-Control', 'no-store')
-        // Locked even for the right password: that is what stops guessing one account.
-        const lockedFor = await lockedForSeconds(db, username, at)
-        if (lockedFor !== null) return locked(c, lockedFor)
+        // Held back even for the right password: that is what stops guessing one account. Only
+        // this address is held back on this account: its owner, elsewhere, still signs in.
+        const wait = guard.waitFor(username, address)
+        if (wait?.spraying) {
+          c.header('Retry-After', String(wait.seconds))
+          return c.json(
+            errorBody('TOO_MANY_REQUESTS', 'Too many failed sign-ins on several accounts: wait'),
+            429,
+          )
+        }
+        if (wait) return locked(c, wait.seconds)
 
         const key = username.trim().toLowerCase()
         const row = await authDb(db)
@@ -322,13 +344,12 @@ export function authRoutes(deps: {
         const ok = await verifyPassword(row?.active ? row.passwordHash : null, password)
         const user = ok && row ? await loadAuthUser(db, row.id, 'session') : null
         if (!row || !user) {
-          await recordFailure(db, username, at)
+          guard.failed(username, address)
           throw new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong username or password')
         }
+        guard.succeeded(username, address)
 
         const totpNeeded = requiresTotp(user)
-        // With a second factor owed, only the code completes the sign-in and resets the count.
-        if (!totpNeeded) await clearFailures(db, username)
         // A new session, never the one the browser came with (no session fixation).
         const previous = getCookie(c, SESSION_COOKIE)
         if (previous) await deleteSession(db, hashToken(previous))

@@ -181,8 +181,8 @@ describe('throttling by client address', () => {
   it('answers the 21st attempt within 5 minutes from one address with 429, whatever the account', async () => {
     const { app, clock } = makeApp()
     for (let i = 1; i <= 20; i++) {
-      // Different usernames each time, so that no account lockout is involved.
-      expect((await signIn(app, `guess.${i}`, 'wrong-password', '198.51.100.7')).status).toBe(401)
+      // Counted before the body is read: even malformed attempts (no account involved).
+      expect((await signIn(app, '', 'wrong-password', '198.51.100.7')).status).toBe(400)
     }
     const blocked = await signIn(app, take('case_worker'), DEMO_PASSWORD, '198.51.100.7')
     expect(blocked.status).toBe(429)
@@ -199,28 +199,45 @@ describe('throttling by client address', () => {
   })
 })
 
-describe('account lockout', () => {
-  it('locks an account for 15 minutes after 5 consecutive failures, even for the right password', async () => {
+describe('failed sign-ins slow the guesser down, never lock the owner out', () => {
+  it('holds back one address on one account after 5 failures, with doubling waits, even for the right password', async () => {
     const { app, clock } = makeApp()
+    const username = take('case_worker')
+    const guesser = '203.0.113.7'
+    for (let i = 1; i <= 5; i++) {
+      expect((await signIn(app, username, `wrong-${i}`, guesser)).status).toBe(401)
+    }
+    const held = await signIn(app, username, DEMO_PASSWORD, guesser)
+    expect(held.status).toBe(423)
+    expect(held.body).toMatchObject({ error: { code: 'ACCOUNT_LOCKED' } })
+    expect(held.setCookie).toBe('')
+    expect(Number(held.headers.get('retry-after'))).toBe(30)
+    // The username in another case is the same account.
+    expect((await signIn(app, username.toUpperCase(), 'x', guesser)).status).toBe(423)
+
+    // The owner, from another address, signs in all along.
+    const owner = await signIn(app, username, DEMO_PASSWORD, '198.51.100.20')
+    expect(owner.status).toBe(200)
+
+    // Each further failure doubles the wait: 30 s, 1 min, 2 min…
+    clock.t += 30_000
+    expect((await signIn(app, username, 'wrong-6', guesser)).status).toBe(401)
+    const longer = await signIn(app, username, DEMO_PASSWORD, guesser)
+    expect(Number(longer.headers.get('retry-after'))).toBe(60)
+    clock.t += 60_000
+    expect((await signIn(app, username, DEMO_PASSWORD, guesser)).status).toBe(200)
+  })
+
+  it('cannot be used to lock an account: failures from five addresses leave it open to a sixth', async () => {
+    const { app } = makeApp()
     const username = take('case_worker')
     for (let i = 1; i <= 5; i++) {
       expect((await signIn(app, username, `wrong-${i}`, `203.0.113.${i}`)).status).toBe(401)
     }
-    const locked = await signIn(app, username, DEMO_PASSWORD, '203.0.113.99')
-    expect(locked.status).toBe(423)
-    expect(locked.body).toMatchObject({ error: { code: 'ACCOUNT_LOCKED' } })
-    expect(locked.setCookie).toBe('')
-    expect(Number(locked.headers.get('retry-after'))).toBe(15 * 60)
-    // The username in another case is the same account.
-    expect((await signIn(app, username.toUpperCase())).status).toBe(423)
-
-    clock.t += 14 * 60_000
-    expect((await signIn(app, username)).status).toBe(423)
-    clock.t += 60_000 + 1_000
-    expect((await signIn(app, username)).status).toBe(200)
+    expect((await signIn(app, username, DEMO_PASSWORD, '203.0.113.99')).status).toBe(200)
   })
 
-  it('locks an unknown username alike, so a lock does not reveal which accounts exist', async () => {
+  it('holds back an unknown username alike, so a wait does not reveal which accounts exist', async () => {
     const { app } = makeApp()
     for (let i = 1; i <= 5; i++) await signIn(app, 'ghost.account', `wrong-${i}`)
     const answer = await signIn(app, 'ghost.account', 'anything')
@@ -235,6 +252,19 @@ describe('account lockout', () => {
       for (let i = 1; i <= 4; i++) expect((await signIn(app, username, 'wrong')).status).toBe(401)
       expect((await signIn(app, username)).status).toBe(200)
     }
+  })
+
+  it('notices password spraying: an address failing on 10 accounts is held back on every account', async () => {
+    const { app } = makeApp()
+    const sprayer = '203.0.113.66'
+    for (let i = 0; i < 10; i++) {
+      expect((await signIn(app, `spray.target.${i}`, 'Summer2026!', sprayer)).status).toBe(401)
+    }
+    const username = take('case_worker')
+    const held = await signIn(app, username, DEMO_PASSWORD, sprayer)
+    expect(held.status).toBe(429)
+    expect(Number(held.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await signIn(app, username, DEMO_PASSWORD, '198.51.100.21')).status).toBe(200)
   })
 })
 

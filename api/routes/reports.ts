@@ -226,8 +226,9 @@ const ReportSchema = z
 const SUPPRESSION = (minCell: number) =>
   `Counts below ${minCell} are suppressed: answered as null (an empty cell in CSV) with ` +
   '`suppressed: true` on the row; a row describing fewer cases shows no count at all, the ' +
-  'complement of a suppressed open/closed count is suppressed too, and a suppressed row has no ' +
-  'median. Only programme managers and supervisors, over the cases they may see within the areas ' +
+  'complement of a suppressed open/closed count is suppressed too, a column never hides a ' +
+  "single cell (the area's total minus the shown cells would give it back: the smallest other " +
+  'cell is hidden with it), and a suppressed row has no median. Only programme managers and supervisors, over the cases they may see within the areas ' +
   'where they hold that role.'
 
 const csvResponse = (description: string) => ({

@@ -52,8 +52,14 @@ function attackerBounds(truth: Source[], published: ReportRow[]) {
   }))
   const tighten = (i: number, k: Count, low: number, high: number) => {
     let changed = false
-    if (low > lo[i]![k]!) ((lo[i]![k] = low), (changed = true))
-    if (high < hi[i]![k]!) ((hi[i]![k] = high), (changed = true))
+    if (low > lo[i]![k]!) {
+      lo[i]![k] = low
+      changed = true
+    }
+    if (high < hi[i]![k]!) {
+      hi[i]![k] = high
+      changed = true
+    }
     return changed
   }
   for (let changed = true; changed;) {

@@ -165,11 +165,6 @@ export async function deleteOtherSessions(db: Db, userId: string, keepId: string
     .execute()
 }
 
-/** Marks the second factor as passed for this session. */
-export async function markTotpPassed(db: Db, id: string): Promise<void> {
-  await authDb(db).updateTable('sessions').set({ totpPassed: true }).where('id', '=', id).execute()
-}
-
 /**
  * Issues a bearer token for a system (a partner system, the registry) acting with the roles of
  * `userId`, the system's user account, or, with `scope`, a token for one door only (the codec

@@ -105,6 +105,9 @@ runMain(async () => {
         cipher,
         taskQueue: config.temporal.taskQueue,
         secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
+        publicUrl: config.api.publicUrl,
+        trustProxy: config.api.trustProxy,
+        temporalUiOrigins: config.temporal.uiOrigins,
       }),
       config.host,
       config.api.port,
@@ -130,7 +133,10 @@ runMain(async () => {
       for (const a of seed.accounts)
         lines.push(`                ${a.username.padEnd(30)} ${a.role} @ ${a.area}`)
       lines.push(
-        '                supervisors, managers and administrators enrol a TOTP app at first sign-in',
+        `                ${'exploitant'.padEnd(30)} Temporal operator (decodes payloads: docs/temporal-operators.md)`,
+      )
+      lines.push(
+        '                supervisors, managers, administrators and the operator enrol a TOTP app at first sign-in',
       )
     } else if (seed) {
       lines.push(

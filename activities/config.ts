@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
@@ -43,6 +44,24 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port(3000),
   PUBLIC_URL: urlWithProtocols(['http:', 'https:'], 'https://rsu.example.ml').optional(),
+  TRUST_PROXY: z
+    .string()
+    .transform((v, ctx) => {
+      if (/^\d{1,2}$/.test(v)) return { hops: Number(v) }
+      const cidrs = v
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)
+      const valid = (c: string) =>
+        /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(c) && isIP(c.split('/')[0]!) !== 0
+      if (cidrs.length && cidrs.every(valid)) return { cidrs }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a number of proxies (1) or their addresses (10.0.0.0/8,::1)',
+      })
+      return z.NEVER
+    })
+    .optional(),
   DATABASE_URL: urlWithProtocols(
     ['postgres:', 'postgresql:'],
     'postgres://user:password@host:5432/database',
@@ -65,6 +84,26 @@ const envSchema = z.object({
   PATH: z.string().default(''),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_UI_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) =>
+        origins.every((o) => {
+          try {
+            return new URL(o).origin === o
+          } catch {
+            return false
+          }
+        }),
+      { error: 'must be origins separated by commas, like https://temporal.example.ml' },
+    )
+    .optional(),
   SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtp://user:password@relay.example.ml:587')
     .optional()
     .or(z.literal('').transform(() => undefined)),
@@ -98,7 +137,11 @@ export interface Config {
   dataDir: string
   cacheDir: string
   host: string
-  api: { port: number; publicUrl?: string }
+  api: {
+    port: number
+    publicUrl?: string
+    trustProxy: { hops: number } | { cidrs: string[] } | null
+  }
   database: { url?: string }
   temporal: {
     address?: string
@@ -111,6 +154,8 @@ export interface Config {
     searchPath: string[]
     port: number
     uiPort: number
+    /** Browser origins of the Temporal Web UI that may call the codec endpoint. */
+    uiOrigins: string[]
   }
   mail: { smtpUrl?: string; smtpPort: number; uiPort: number; from: string }
   /** `id:base64key,…` (first = active) encrypting Temporal payloads; unset: a key file in DATA_DIR. */
@@ -174,7 +219,7 @@ export function loadConfig(
     dataDir: path.resolve(e.DATA_DIR),
     cacheDir: path.resolve(cacheDir),
     host: e.HOST,
-    api: { port: e.API_PORT, publicUrl: e.PUBLIC_URL },
+    api: { port: e.API_PORT, publicUrl: e.PUBLIC_URL, trustProxy: e.TRUST_PROXY ?? null },
     database: { url: e.DATABASE_URL },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -193,6 +238,12 @@ export function loadConfig(
       searchPath: e.PATH.split(path.delimiter).filter(Boolean),
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+      // The embedded Web UI by default, as a browser may name it.
+      uiOrigins: e.TEMPORAL_UI_ORIGINS ?? [
+        ...new Set(
+          [e.HOST, '127.0.0.1', 'localhost'].map((h) => `http://${h}:${e.TEMPORAL_UI_PORT}`),
+        ),
+      ],
     },
     mail: { smtpUrl: e.SMTP_URL, smtpPort: e.SMTP_PORT, uiPort: e.MAIL_UI_PORT, from: e.MAIL_FROM },
     payloadKeys: e.PAYLOAD_KEYS,

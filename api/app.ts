@@ -1,4 +1,3 @@
-import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { PayloadCodec } from '@temporalio/common'
 import { OpenAPIHono } from '@hono/zod-openapi'
@@ -9,11 +8,14 @@ import { secureHeaders } from 'hono/secure-headers'
 import type { FieldCipher } from '../activities/crypto/field-cipher'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
+import { refuseControlCharacters } from './control-characters'
+import { securityHeaders } from './security-headers'
 import { ApiError, notFound, onError } from './errors'
 import { deadline } from './deadline'
-import { codecRoutes } from './routes/codec'
+import { codecRoutes, LOOPBACK_HOSTS } from './routes/codec'
 import { consoleStaticRoutes } from './routes/console-static'
 import { requireAuth } from './auth/middleware'
+import { clientAddressMiddleware, type TrustProxy } from './auth/throttle'
 import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
 import { breakGlassRoutes } from './routes/break-glass'
@@ -37,8 +39,12 @@ export interface AppDeps {
   log: Logger
   /** The payload codec, served to the Temporal Web UI so an operator can read encrypted payloads. */
   codec?: PayloadCodec
-  /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
+  /** Origins of the Temporal Web UI allowed to call the codec endpoint (default: embedded UI's). */
   temporalUiOrigins?: string[]
+  /** The site's public URL (PUBLIC_URL): its host name, and loopback, serve the codec. */
+  publicUrl?: string
+  /** Which forwarded address is the client's (TRUST_PROXY); none by default: the socket's. */
+  trustProxy?: TrustProxy
   /** Task queue of the case workflows started by the API (public intake, reopen). */
   taskQueue: string
   /** Session cookies only over HTTPS (PUBLIC_URL is https). */
@@ -49,11 +55,22 @@ export interface AppDeps {
   cipher?: FieldCipher
 }
 
+/** The embedded Temporal Web UI (TEMPORAL_UI_PORT's default), as a browser names its origin. */
+export const DEFAULT_TEMPORAL_UI_ORIGINS = ['http://127.0.0.1:8233', 'http://localhost:8233']
+
 /** The HTTP application: the API under /api and the console under /admin. */
 export function createApp(deps: AppDeps) {
   const api = new OpenAPIHono<AppEnv>()
     .route('/health', healthRoutes(deps))
-    .route('/auth', authRoutes({ db: deps.db, secureCookies: deps.secureCookies ?? false }))
+    .route(
+      '/auth',
+      authRoutes({
+        db: deps.db,
+        secureCookies: deps.secureCookies ?? false,
+        cipher: deps.cipher,
+        log: deps.log,
+      }),
+    )
     .route('/public', publicRoutes(deps))
   // Everything about cases and tasks needs a signed-in user (or a system's token).
   // Default deny: every route of the API needs a signed-in user (or a system's token), but for
@@ -63,7 +80,7 @@ export function createApp(deps: AppDeps) {
   api.use('*', async (c, next) => {
     const path = c.req.path
     if (open.some((p) => path === p || path.startsWith(`${p}/`))) return next()
-    // The codec endpoint has its own guard below (local requests only).
+    // The codec endpoint has its own guard (operators with a second factor, or their tokens).
     if (deps.codec && path.startsWith('/api/temporal-codec/')) return next()
     return auth(c, next)
   })
@@ -79,22 +96,15 @@ export function createApp(deps: AppDeps) {
     .route('/', referenceRoutes(deps))
     .route('/', reportsRoutes(deps))
   if (deps.codec) {
-    // Decoding reveals what a complainant wrote: until operator sign-in exists, only a request
-    // from this machine (the embedded Web UI in the operator's browser) is answered.
-    api.use('/temporal-codec/*', async (c, next) => {
-      const address = getConnInfo(c).remote.address ?? ''
-      if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(address)) {
-        throw new ApiError(403, 'FORBIDDEN', 'The codec endpoint answers local requests only')
-      }
-      await next()
-    })
     api.route(
       '/temporal-codec',
       codecRoutes({
+        db: deps.db,
         codec: deps.codec,
-        allowedOrigins: deps.temporalUiOrigins ?? [
-          'http://127.0.0.1:8233',
-          'http://localhost:8233',
+        allowedOrigins: deps.temporalUiOrigins ?? DEFAULT_TEMPORAL_UI_ORIGINS,
+        allowedHosts: [
+          ...LOOPBACK_HOSTS,
+          ...(deps.publicUrl ? [new URL(deps.publicUrl).hostname] : []),
         ],
       }),
     )
@@ -113,9 +123,20 @@ export function createApp(deps: AppDeps) {
     '/docs',
     docsRoutes(() => api.getOpenAPI31Document(documentConfig) as never),
   )
+  // The console is served from this origin; another origin (a console on its own host) must be
+  // listed to call the API from a browser, and may then read Content-Range.
+  const consoleCors = cors({
+    origin: deps.consoleOrigins ?? [],
+    credentials: true,
+    exposeHeaders: ['Content-Range', 'Retry-After', 'Idempotent-Replayed'],
+    allowHeaders: ['Content-Type', 'X-CSRF-Token', 'Idempotency-Key', 'Authorization'],
+  })
   return (
     new Hono()
+      // The client's address, once: what every per-address limit counts (api/auth/throttle.ts).
+      .use(clientAddressMiddleware(deps.trustProxy ?? null))
       .use(secureHeaders())
+      .use(securityHeaders)
       // A control character (an encoded NUL, tab, newline…) in the path or query is never a
       // real request: refused up front, before an id carrying it reaches SQL (PostgreSQL text
       // cannot hold NUL, which answered a 500 for `/api/cases/<id>%00`).
@@ -127,16 +148,10 @@ export function createApp(deps: AppDeps) {
         }
         await next()
       })
-      // The console is served from this origin; another origin (a console on its own host) must be
-      // listed to call the API from a browser, and may then read Content-Range.
-      .use(
-        '/api/*',
-        cors({
-          origin: deps.consoleOrigins ?? [],
-          credentials: true,
-          exposeHeaders: ['Content-Range', 'Retry-After', 'Idempotent-Replayed'],
-          allowHeaders: ['Content-Type', 'X-CSRF-Token', 'Idempotency-Key', 'Authorization'],
-        }),
+      .use('/api/*', (c, next) =>
+        // The codec endpoint answers the Temporal Web UI's origin itself (api/routes/codec.ts):
+        // this app-wide preflight answer would otherwise refuse it.
+        c.req.path.startsWith('/api/temporal-codec/') ? next() : consoleCors(c, next),
       )
       .use(
         '/api/*',
@@ -147,6 +162,7 @@ export function createApp(deps: AppDeps) {
           },
         }),
       )
+      .use('/api/*', refuseControlCharacters)
       // An outage answers 503 with Retry-After within seconds, never a hang (api/deadline.ts).
       .use('/api/*', deadline())
       .route('/api', api)

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from '../db/db'
 import type { FieldCipher } from './field-cipher'
 
@@ -10,7 +11,7 @@ import type { FieldCipher } from './field-cipher'
 export async function rotateDataKeys(
   db: Db,
   cipher: FieldCipher,
-): Promise<{ contacts: number; notifications: number }> {
+): Promise<{ contacts: number; notifications: number; totpSecrets: number }> {
   const stale = (value: string | null) =>
     value !== null && cipher.keyIdOf(value) !== cipher.activeKeyId
   const again = (value: string | null) =>
@@ -43,5 +44,15 @@ export async function rotateDataKeys(
       .execute()
     notifications++
   }
-  return { contacts, notifications }
+  // Second-factor secrets (sealed since issue 15; older ones in clear are sealed here).
+  let totpSecrets = 0
+  const { rows } = await sql<{ id: string; secret: string }>`
+    select id, totp_secret as "secret" from users where totp_secret is not null`.execute(db)
+  for (const row of rows) {
+    if (!stale(row.secret)) continue
+    await sql`update users set totp_secret = ${again(row.secret)}
+      where id = ${row.id} and totp_secret = ${row.secret}`.execute(db)
+    totpSecrets++
+  }
+  return { contacts, notifications, totpSecrets }
 }

@@ -5,8 +5,14 @@ import type { Database } from './schema'
 
 export type Db = Kysely<Database>
 
-/** A Kysely instance over postgres.js. `max` bounds this process's connections. */
-export function createDb(url: string, options: { max?: number } = {}): Db {
+/**
+ * A Kysely instance over postgres.js. `max` bounds this process's connections; `onQuery` hears
+ * every SQL statement sent (tests count what a request costs).
+ */
+export function createDb(
+  url: string,
+  options: { max?: number; onQuery?: (sql: string) => void } = {},
+): Db {
   const sql = postgres(url, {
     max: options.max ?? 10,
     connect_timeout: 10,
@@ -23,5 +29,12 @@ export function createDb(url: string, options: { max?: number } = {}): Db {
       }),
     }),
     plugins: [new CamelCasePlugin()],
+    ...(options.onQuery
+      ? {
+          log: (event) => {
+            options.onQuery!(event.query.sql)
+          },
+        }
+      : {}),
   })
 }

@@ -1,6 +1,12 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
 import type { AccessAuditTable, BreakGlassGrantsTable, IdempotencyKeysTable } from './access.table'
-import type { ApiTokensTable, SessionsTable, SignInLockoutsTable } from './auth.table'
+import type {
+  ApiTokensTable,
+  CodecAuditTable,
+  SessionsTable,
+  SignInLockoutsTable,
+  UserAuditTable,
+} from './auth.table'
 import type {
   CaseEventsTable,
   CaseLinksTable,
@@ -58,6 +64,8 @@ export interface Database {
   sessions: SessionsTable
   apiTokens: ApiTokensTable
   signInLockouts: SignInLockoutsTable
+  userAudit: UserAuditTable
+  codecAudit: CodecAuditTable
   // access.table.ts
   idempotencyKeys: IdempotencyKeysTable
   accessAudit: AccessAuditTable

@@ -219,6 +219,15 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
         accounts.map((a) => ({ userId: ids.get(a.username)!, roleCode: a.role, areaCode: a.area })),
       )
       .execute()
+    // The administrator may grant clearance and the export permission only because it holds
+    // them (nobody grants beyond what they hold); as an administrator it still sees no case.
+    await sql`update users set sensitive_clearance = true, can_export = true
+      where username = 'admin'`.execute(trx)
+    // The Temporal operator: no role (sees no case through the API), but the codec endpoint
+    // decodes workflow payloads for it once its second factor is passed.
+    await sql`insert into users (username, display_name, email, password_hash, can_decode_payloads)
+      values ('exploitant', 'Exploitant Temporal', 'exploitant@rsu.localhost', ${passwordHash},
+        true)`.execute(trx)
     // Each partner user acts for its organisation (users.partner_code, migration 001100).
     for (const p of partners) {
       await sql`update users set partner_code = ${p.code} where username = ${`partenaire.${p.code}`}`.execute(
@@ -247,7 +256,7 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       accounts: accounts
         .filter((a) => shown.includes(a.username))
         .map(({ username, role, area }) => ({ username, role, area })),
-      userCount: accounts.length,
+      userCount: accounts.length + 1,
     }
   })
 }

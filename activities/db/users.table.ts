@@ -23,6 +23,8 @@ export interface UsersTable {
   totpLastStep: ColumnType<number | null, number | null | undefined, number | null>
   /** May export cases as CSV (migration 000800). */
   canExport: Generated<boolean>
+  /** The Temporal operator's permission: the codec endpoint decrypts payloads for them. */
+  canDecodePayloads: Generated<boolean>
   /** The partner organisation a partner user (or a partner system's account) acts for. */
   partnerCode: OptionalText
   /** May refer a sensitive case without consent (migration 001100). */

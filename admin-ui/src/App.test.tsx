@@ -52,7 +52,8 @@ const server = setupServer(
       )
     }
     session = 'open'
-    return HttpResponse.json({ totp: 'passed', user: user() })
+    // The server rotates the session once the code is accepted: a new CSRF token.
+    return HttpResponse.json({ totp: 'passed', user: user(), csrfToken: 'token-after-code' })
   }),
   http.get('*/api/auth/me', () =>
     session === 'open'
@@ -122,8 +123,9 @@ describe('signing in', () => {
       'menu-referrals',
       'menu-users',
     ])
-    // The code was sent with the CSRF token received at sign-in.
+    // The code was sent with the CSRF token received at sign-in; later writes carry the new one.
     expect(writes.every((w) => w.csrf === 'token-from-sign-in')).toBe(true)
+    expect(csrf.get()).toBe('token-after-code')
   })
 
   it('refuses a wrong password with a French message and stays on the sign-in page', async () => {

@@ -39,7 +39,11 @@ export const rolesOf = (user: Pick<Me, 'roles'>): RoleCode[] => [
 export const authProvider: AuthProvider = {
   async login(params: { username?: string; password?: string; code?: string }) {
     if (params.code !== undefined) {
-      const answer = await postJson<{ user: Me }>('/auth/totp', { code: params.code })
+      const answer = await postJson<{ user: Me; csrfToken: string }>('/auth/totp', {
+        code: params.code,
+      })
+      // The session's id and CSRF token change once the second factor is passed.
+      csrf.set(answer.csrfToken)
       me = { ...answer.user }
       return
     }

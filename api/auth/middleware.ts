@@ -2,13 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
 import type { Db } from '../../activities/db/db'
 import { ApiError } from '../errors'
-import {
-  findApiTokenUser,
-  findSession,
-  loadAuthUser,
-  sameSecret,
-  type SessionRecord,
-} from './sessions'
+import { findApiTokenUser, findSession, sameSecret, type SessionRecord } from './sessions'
 import { requiresTotp } from './totp'
 import type { AppEnv, AuthUser } from './types'
 
@@ -44,24 +38,26 @@ const unauthenticated = () =>
 export async function authenticate(
   c: Context,
   deps: AuthDeps,
-  opts: { allowPendingTotp?: boolean } = {},
+  opts: { allowPendingTotp?: boolean; scope?: 'temporal_codec'; skipCsrf?: boolean } = {},
 ): Promise<Authenticated> {
   const now = (deps.now ?? (() => new Date()))()
   const authorization = c.req.header('authorization')
   if (authorization !== undefined) {
     // A malformed or unknown token is refused outright, never retried as a cookie session.
     const token = /^Bearer +([A-Za-z0-9_-]{1,200})$/.exec(authorization.trim())?.[1]
-    const userId = token ? await findApiTokenUser(deps.db, token) : null
-    const user = userId ? await loadAuthUser(deps.db, userId, 'token') : null
-    if (!user) throw unauthenticated()
-    return { user, session: null, totpRequired: false }
+    const found = token ? await findApiTokenUser(deps.db, token, now) : null
+    // A token opens only its own door: a codec token is no key to the API, nor the reverse.
+    if (!found || found.scope !== (opts.scope ?? null)) throw unauthenticated()
+    return { user: found.user, session: null, totpRequired: false }
   }
 
   const token = getCookie(c, SESSION_COOKIE)
-  const session = token ? await findSession(deps.db, token, now) : null
-  if (!session) throw unauthenticated()
+  const found = token ? await findSession(deps.db, token, now) : null
+  if (!found) throw unauthenticated()
+  const { session, user } = found
   // Browsers attach cookies to cross-site requests: a write must prove it comes from our page.
   if (
+    !opts.skipCsrf &&
     !SAFE_METHODS.has(c.req.method) &&
     !sameSecret(c.req.header(CSRF_HEADER) ?? '', session.csrfToken)
   ) {
@@ -71,9 +67,7 @@ export async function authenticate(
       `Missing or wrong ${CSRF_HEADER} header: send the csrfToken received at sign-in`,
     )
   }
-  const user = await loadAuthUser(deps.db, session.userId, 'session')
-  if (!user) throw unauthenticated()
-  const totpRequired = requiresTotp(user.roles)
+  const totpRequired = requiresTotp(user)
   // A password alone does not open a supervisor's, manager's or administrator's session.
   if (totpRequired && !session.totpPassed && !opts.allowPendingTotp) {
     throw new ApiError(401, 'TOTP_REQUIRED', 'Enter the code of your authenticator app')

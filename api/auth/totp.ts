@@ -7,9 +7,15 @@ const PERIOD = 30
 /** Roles whose holders must pass a second factor: they approve, reassign and administer. */
 export const TOTP_ROLES: readonly RoleCode[] = ['supervisor', 'programme_manager', 'administrator']
 
-/** A user holding any of TOTP_ROLES, in any area, needs a TOTP code after the password. */
-export function requiresTotp(roles: { role: RoleCode }[]): boolean {
-  return roles.some((r) => TOTP_ROLES.includes(r.role))
+/**
+ * A user holding any of TOTP_ROLES, in any area, or the Temporal operator's permission (it
+ * decrypts every payload), needs a TOTP code after the password.
+ */
+export function requiresTotp(user: {
+  roles: { role: RoleCode }[]
+  canDecodePayloads: boolean
+}): boolean {
+  return user.canDecodePayloads || user.roles.some((r) => TOTP_ROLES.includes(r.role))
 }
 
 /** A new random secret (160 bits, base32, as authenticator apps expect). */

@@ -11,6 +11,8 @@ export interface AuthUser {
   locale: 'fr' | 'en'
   /** Designated focal point: may see and handle sensitive cases. */
   clearance: boolean
+  /** Temporal operator: the codec endpoint decrypts workflow payloads for them (second factor). */
+  canDecodePayloads: boolean
   /** Roles held, each in an administrative area (and so in every area below it). */
   roles: { role: RoleCode; areaCode: string }[]
   /** A browser session (cookie + CSRF token on writes) or a system's bearer token. */

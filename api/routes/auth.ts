@@ -1,8 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { Db } from '../../activities/db/db'
-import { clearFailures, lockedForSeconds, recordFailure } from '../auth/lockout'
+import type { Logger } from '../../activities/infra/logger'
+import { clearFailures, createSignInGuard, lockedForSeconds, recordFailure } from '../auth/lockout'
 import {
   authenticate,
   CSRF_HEADER,
@@ -19,12 +21,12 @@ import {
   verifyPassword,
 } from '../auth/passwords'
 import {
+  createApiToken,
   createSession,
   deleteOtherSessions,
   deleteSession,
   hashToken,
   loadAuthUser,
-  markTotpPassed,
   SESSION_ABSOLUTE_MS,
 } from '../auth/sessions'
 import { clientAddress, createRateLimiter } from '../auth/throttle'
@@ -55,6 +57,9 @@ const UserSchema = z
     locale: z.enum(['fr', 'en']),
     roles: z.array(RoleSchema),
     clearance: z.boolean().openapi({ description: 'Designated focal point for sensitive cases' }),
+    canDecodePayloads: z
+      .boolean()
+      .openapi({ description: 'Temporal operator: may decode workflow payloads (codec endpoint)' }),
   })
   .openapi('SignedInUser')
 const MeSchema = UserSchema.extend({ via: z.enum(['session', 'token']) }).openapi('AuthUser')
@@ -95,8 +100,13 @@ const signIn = createRoute({
     },
     400: errorResponse('Invalid body'),
     401: errorResponse('INVALID_CREDENTIALS: wrong username or password (the same answer)'),
-    423: errorResponse('ACCOUNT_LOCKED after 5 consecutive failures, for 15 minutes'),
-    429: errorResponse('TOO_MANY_REQUESTS from this address; see Retry-After'),
+    423: errorResponse(
+      'ACCOUNT_LOCKED: after 5 consecutive failures from this address on this account, each ' +
+        'further attempt from it waits (30 s, doubling up to 15 min; see Retry-After)',
+    ),
+    429: errorResponse(
+      'TOO_MANY_REQUESTS from this address (20 per 5 min, or failures on 10 accounts in 15 min)',
+    ),
   },
 })
 
@@ -110,7 +120,15 @@ const totp = createRoute({
   responses: {
     200: {
       description: 'Code accepted: the session is usable',
-      content: json(z.object({ totp: z.literal('passed'), user: UserSchema })),
+      content: json(
+        z.object({
+          totp: z.literal('passed'),
+          user: UserSchema,
+          csrfToken: z.string().openapi({
+            description: `The session's new CSRF token (its id changed too): send it as ${CSRF_HEADER}`,
+          }),
+        }),
+      ),
     },
     401: errorResponse('TOTP_CODE_INVALID, TOTP_CODE_REUSED or UNAUTHENTICATED'),
     403: errorResponse('CSRF_TOKEN_INVALID'),
@@ -160,22 +178,46 @@ const password = createRoute({
   },
 })
 
+/** How long a codec token lives at most (and never past the session that issued it). */
+export const CODEC_TOKEN_MS = 8 * 3_600_000
+
+const codecToken = createRoute({
+  method: 'post',
+  path: '/codec-token',
+  tags: ['auth'],
+  summary: 'A token for the Temporal CLI to decode payloads (operators, second factor passed)',
+  description:
+    'For `temporal workflow show --codec-endpoint …/api/temporal-codec --codec-auth "Bearer …"`. ' +
+    'The token opens the codec endpoint only, ends with the session that issued it (sign-out, ' +
+    'password change, deactivation) and after 8 hours at most. Issued tokens are audited.',
+  security: sessionWrite,
+  responses: {
+    201: {
+      description: 'The token, shown once',
+      content: json(z.object({ token: z.string(), expiresAt: z.string() })),
+    },
+    401: errorResponse('UNAUTHENTICATED or TOTP_REQUIRED'),
+    403: errorResponse('NOT_AN_OPERATOR, SESSION_REQUIRED or CSRF_TOKEN_INVALID'),
+  },
+})
+
 /** The router's context: the user, and for its own routes the session behind it. */
 type AuthRouterEnv = { Variables: AppEnv['Variables'] & { auth: Authenticated } }
 
-const publicUser = ({ id, username, displayName, locale, roles, clearance }: AuthUser) => ({
+const publicUser = ({
   id,
   username,
   displayName,
   locale,
   roles,
   clearance,
-})
+  canDecodePayloads,
+}: AuthUser) => ({ id, username, displayName, locale, roles, clearance, canDecodePayloads })
 
 const locked = (c: Context, seconds: number) => {
   c.header('Retry-After', String(seconds))
   return c.json(
-    errorBody('ACCOUNT_LOCKED', 'Too many failed attempts: the account is locked for a while'),
+    errorBody('ACCOUNT_LOCKED', 'Too many failed attempts: wait before trying again'),
     423,
   )
 }
@@ -186,8 +228,21 @@ const locked = (c: Context, seconds: number) => {
  * minutes per client address; an account locked 15 minutes after 5 consecutive failures; a TOTP
  * second factor for supervisors, programme managers and administrators; sign-out; password change.
  */
-export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: boolean }) {
+export function authRoutes(deps: {
+  db: Db
+  now?: () => Date
+  secureCookies: boolean
+  /** Seals TOTP secrets at rest (the data keys); without it (some tests) they are kept as is. */
+  cipher?: FieldCipher
+  log?: Logger
+}) {
   const { db } = deps
+  const seal = (secret: string) => (deps.cipher ? deps.cipher.encrypt(secret) : secret)
+  /** Reads a sealed secret, or a legacy one stored in clear before secrets were sealed. */
+  const open = (stored: string) => (deps.cipher ? deps.cipher.decrypt(stored) : stored)
+  /** A secret still in clear (enrolled before sealing) is sealed at its next use. */
+  const sealAgain = (stored: string) =>
+    deps.cipher && deps.cipher.keyIdOf(stored) === null ? seal(stored) : stored
   const now = deps.now ?? (() => new Date())
   const authDeps: AuthDeps = { db, now }
   const cookie = {
@@ -197,6 +252,12 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
     secure: deps.secureCookies,
   } as const
   const limiter = createRateLimiter({ limit: SIGN_IN_LIMIT, windowMs: SIGN_IN_WINDOW_MS, now })
+  const guard = createSignInGuard({
+    now,
+    // Noticed by operators; no username and no address in the line (personal data).
+    onSpraying: (event) =>
+      deps.log?.warn(event, 'password spraying suspected: an address held back'),
+  })
 
   // Authentication runs before the body is validated: a stranger learns nothing from a 400.
   const signedIn =
@@ -258,35 +319,47 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
       async (c) => {
         const { username, password } = c.req.valid('json')
         const at = now()
+        const address = clientAddress(c)
         c.header('Cache-Control', 'no-store')
-        // Locked even for the right password: that is what stops guessing one account.
-        const lockedFor = await lockedForSeconds(db, username, at)
-        if (lockedFor !== null) return locked(c, lockedFor)
+        // Held back even for the right password: that is what stops guessing one account. Only
+        // this address is held back on this account: its owner, elsewhere, still signs in.
+        const wait = guard.waitFor(username, address)
+        if (wait?.spraying) {
+          c.header('Retry-After', String(wait.seconds))
+          return c.json(
+            errorBody('TOO_MANY_REQUESTS', 'Too many failed sign-ins on several accounts: wait'),
+            429,
+          )
+        }
+        if (wait) return locked(c, wait.seconds)
 
         const key = username.trim().toLowerCase()
         const row = await db
           .selectFrom('users')
-          .select(['id', 'username', 'passwordHash', 'active', 'totpSecret', 'totpPendingSecret'])
+          .select(['id', 'username', 'passwordHash', 'active', 'totpSecret'])
           .where((eb) => eb(eb.fn('lower', ['username']), '=', key))
           .executeTakeFirst()
         // Unknown, inactive and wrong password all verify a hash and answer alike (no oracle).
         const ok = await verifyPassword(row?.active ? row.passwordHash : null, password)
         const user = ok && row ? await loadAuthUser(db, row.id, 'session') : null
         if (!row || !user) {
-          await recordFailure(db, username, at)
+          guard.failed(username, address)
           throw new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong username or password')
         }
+        guard.succeeded(username, address)
 
-        const totpNeeded = requiresTotp(user.roles)
-        // With a second factor owed, only the code completes the sign-in and resets the count.
-        if (!totpNeeded) await clearFailures(db, username)
+        const totpNeeded = requiresTotp(user)
         // A new session, never the one the browser came with (no session fixation).
         const previous = getCookie(c, SESSION_COOKIE)
         if (previous) await deleteSession(db, hashToken(previous))
+        // An enrolment belongs to this session alone: its own new secret, sealed at rest. A second
+        // sign-in before the first code gets another secret, and only one can be confirmed.
+        const enrolSecret = totpNeeded && !row.totpSecret ? newTotpSecret() : null
         const created = await createSession(db, {
           userId: user.id,
           totpPassed: !totpNeeded,
           now: at,
+          totpPendingSecret: enrolSecret === null ? null : seal(enrolSecret),
         })
         setCookie(c, SESSION_COOKIE, created.token, {
           ...cookie,
@@ -296,19 +369,9 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         let state: z.infer<typeof TotpState> = 'not_required'
         let uri: string | undefined
         if (totpNeeded && row.totpSecret) state = 'required'
-        else if (totpNeeded) {
-          // Kept pending until a first valid code proves the app holds it; a second sign-in
-          // before that shows the same secret.
-          const pending = await db
-            .updateTable('users')
-            .set((eb) => ({
-              totpPendingSecret: eb.fn.coalesce('totpPendingSecret', eb.val(newTotpSecret())),
-            }))
-            .where('id', '=', user.id)
-            .returning('totpPendingSecret')
-            .executeTakeFirstOrThrow()
+        else if (enrolSecret !== null) {
           state = 'enrolment_required'
-          uri = totpUri(pending.totpPendingSecret!, user.username)
+          uri = totpUri(enrolSecret, user.username)
         }
         return c.json(
           {
@@ -333,30 +396,38 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
         // Codes are guessable in a million tries: wrong ones count towards the account lockout.
         const lockedFor = await lockedForSeconds(db, user.username, at)
         if (lockedFor !== null) return locked(c, lockedFor)
-        const row = await db
+        const adb = db
+        const row = await adb
           .selectFrom('users')
-          .select(['totpSecret', 'totpPendingSecret'])
-          .where('id', '=', user.id)
+          .innerJoin('sessions', 'sessions.userId', 'users.id')
+          .select(['users.totpSecret', 'sessions.totpPendingSecret'])
+          .where('users.id', '=', user.id)
+          .where('sessions.id', '=', session.id)
           .executeTakeFirstOrThrow()
-        const secret = row.totpSecret ?? row.totpPendingSecret
+        // Enrolled: the account's secret. Enrolling: the one this session showed, no other's.
+        const stored = row.totpSecret ?? row.totpPendingSecret
+        const secret = stored === null ? null : open(stored)
         const step = secret ? totpStep(secret, code, at) : null
-        if (!secret || step === null) {
+        if (!stored || step === null) {
           await recordFailure(db, user.username, at)
           throw new ApiError(401, 'TOTP_CODE_INVALID', 'Wrong or expired code')
         }
         // A code seen once (over a shoulder, by a phishing page) must not open a session again:
-        // only a later time step than the last accepted one passes, atomically.
-        const accepted = await db
+        // only a later time step than the last accepted one passes, atomically; an enrolment is
+        // confirmed only while the account has no secret yet (another session may have won).
+        const enrolling = row.totpSecret === null
+        const accepted = await adb
           .updateTable('users')
-          .set({ totpSecret: secret, totpPendingSecret: null, totpLastStep: step })
+          .set({
+            totpSecret: enrolling ? stored : sealAgain(stored),
+            totpPendingSecret: null,
+            totpLastStep: step,
+          })
           .where('id', '=', user.id)
           .where((eb) =>
             eb.and([
               eb.or([eb('totpLastStep', 'is', null), eb('totpLastStep', '<', step)]),
-              eb.or([
-                eb('totpSecret', '=', secret),
-                eb.and([eb('totpSecret', 'is', null), eb('totpPendingSecret', '=', secret)]),
-              ]),
+              enrolling ? eb('totpSecret', 'is', null) : eb('totpSecret', '=', stored),
             ]),
           )
           .returning('id')
@@ -365,12 +436,36 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
           throw new ApiError(
             401,
             'TOTP_CODE_REUSED',
-            'This code was already used: wait for the next',
+            'This code was already used (or another sign-in enrolled first): wait for the next',
           )
         }
-        await markTotpPassed(db, session.id)
+        // The session that passed the second factor gets a new id and CSRF token: whoever saw
+        // the half-open one (after the password, before the code) holds nothing.
+        await deleteSession(db, session.id)
+        const rotated = await createSession(db, { userId: user.id, totpPassed: true, now: at })
+        setCookie(c, SESSION_COOKIE, rotated.token, {
+          ...cookie,
+          maxAge: SESSION_ABSOLUTE_MS / 1000,
+        })
         await clearFailures(db, user.username)
-        return c.json({ totp: 'passed' as const, user: publicUser(user) }, 200)
+        // A second factor enrolled is a change of the account's credentials: audited.
+        if (enrolling) {
+          await adb
+            .insertInto('userAudit')
+            .values({
+              actorUserId: user.id,
+              subjectUserId: user.id,
+              action: 'totp_enrolled',
+              before: { totpEnrolled: false },
+              after: { totpEnrolled: true },
+            })
+            .execute()
+        }
+        c.header('Cache-Control', 'no-store')
+        return c.json(
+          { totp: 'passed' as const, user: publicUser(user), csrfToken: rotated.csrfToken },
+          200,
+        )
       },
     )
     .openapi(
@@ -410,14 +505,48 @@ export function authRoutes(deps: { db: Db; now?: () => Date; secureCookies: bool
           { path: 'newPassword', message: problem },
         ])
       }
-      await db
-        .updateTable('users')
-        .set({ passwordHash: await hashPassword(newPassword) })
-        .where('id', '=', user.id)
-        .execute()
-      // Whoever else holds a session (perhaps the reason for the change) is signed out.
+      const passwordHash = await hashPassword(newPassword)
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ passwordHash }).where('id', '=', user.id).execute()
+        await trx
+          .insertInto('userAudit')
+          .values({
+            actorUserId: user.id,
+            subjectUserId: user.id,
+            action: 'password_changed',
+            before: null,
+            after: { otherSessionsEnded: true },
+          })
+          .execute()
+      })
+      // Whoever else holds a session (perhaps the reason for the change) is signed out, and the
+      // codec tokens those sessions issued end with them.
       await deleteOtherSessions(db, user.id, session.id)
       await clearFailures(db, user.username)
       return c.body(null, 204)
+    })
+    .openapi({ ...codecToken, middleware: [signedIn()] as const }, async (c) => {
+      const { user, session } = c.get('auth')
+      if (!session) {
+        throw new ApiError(403, 'SESSION_REQUIRED', 'Codec tokens are issued to a browser session')
+      }
+      // signedIn() already refused a session whose second factor is owed (operators owe one).
+      if (!user.canDecodePayloads) {
+        throw new ApiError(403, 'NOT_AN_OPERATOR', 'Decoding payloads is for Temporal operators')
+      }
+      const at = now()
+      const expiresAt = new Date(
+        Math.min(at.getTime() + CODEC_TOKEN_MS, session.expiresAt.getTime()),
+      )
+      const { token } = await createApiToken(db, {
+        name: `temporal codec (${user.username})`,
+        userId: user.id,
+        actorUserId: user.id,
+        scope: 'temporal_codec',
+        expiresAt,
+        sessionId: session.id,
+      })
+      c.header('Cache-Control', 'no-store')
+      return c.json({ token, expiresAt: expiresAt.toISOString() }, 201)
     })
 }

@@ -1,10 +1,11 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { hash, verify } from '@node-rs/argon2'
-import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Client } from '@temporalio/client'
 import type { Context } from 'hono'
+import { sql } from 'kysely'
 import type { Db } from '../../activities/db/db'
 import { categoryCodes } from '../../workflows/forms'
+import { clientAddress, createRateLimiter } from '../auth/throttle'
 import { registerGrievance } from '../cases/intake'
 import { ARGON2ID } from '../cases/tracking'
 import { ApiError } from '../errors'
@@ -109,24 +110,11 @@ const text = {
  * address behind).
  */
 function limiter(max: number, windowMs: number) {
-  const hits = new Map<string, { count: number; resetAt: number }>()
+  const counter = createRateLimiter({ limit: max, windowMs, now: () => new Date() })
   return (c: Context) => {
-    let address = 'unknown'
-    try {
-      address = getConnInfo(c).remote.address ?? 'unknown'
-    } catch {
-      // No socket (in-process requests): one shared bucket.
-    }
-    const now = Date.now()
-    const entry = hits.get(address)
-    if (!entry || entry.resetAt <= now) {
-      hits.set(address, { count: 1, resetAt: now + windowMs })
-      if (hits.size > 10_000) hits.clear()
-      return
-    }
-    entry.count += 1
-    if (entry.count > max) {
-      c.header('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)))
+    const verdict = counter.hit(clientAddress(c))
+    if (!verdict.allowed) {
+      c.header('Retry-After', String(verdict.retryAfterSeconds))
       throw new ApiError(429, 'TOO_MANY_REQUESTS', 'Too many requests: try again later')
     }
   }
@@ -246,7 +234,7 @@ export function publicRoutes(deps: {
       const unknown = new ApiError(404, 'NOT_FOUND', 'No grievance with this reference and PIN')
       const row = await deps.db
         .selectFrom('caseTracking')
-        .selectAll()
+        .select(['caseId', 'createdAt'])
         .where('reference', '=', reference)
         .executeTakeFirst()
       // Unknown reference and wrong PIN answer the same.
@@ -254,29 +242,38 @@ export function publicRoutes(deps: {
         await verify(await decoyHash(), pin)
         throw unknown
       }
-      if (row.lockedUntil && row.lockedUntil.getTime() > Date.now()) {
-        c.header('Retry-After', String(Math.ceil((row.lockedUntil.getTime() - Date.now()) / 1000)))
+      // The attempt is counted BEFORE the PIN is checked, in one statement that also refuses it
+      // while the reference is locked: 30 guesses sent at once are 30 increments of the same
+      // row, so at most MAX_PIN_FAILURES of them are ever checked (a read-then-write let every
+      // concurrent guess through and never locked). The one that reaches the limit locks.
+      const at = new Date()
+      const { rows } = await sql<{ pinHash: string; locked: boolean }>`
+        update case_tracking set
+          failed_attempts = case when failed_attempts + 1 >= ${MAX_PIN_FAILURES} then 0
+            else failed_attempts + 1 end,
+          locked_until = case when failed_attempts + 1 >= ${MAX_PIN_FAILURES}
+            then ${new Date(at.getTime() + PIN_LOCK_MS)}::timestamptz else null end
+        where reference = ${reference} and (locked_until is null or locked_until <= ${at})
+        returning pin_hash as "pinHash", locked_until is not null as "locked"`.execute(deps.db)
+      const claim = rows[0]
+      if (!claim) {
+        const lock = await deps.db
+          .selectFrom('caseTracking')
+          .select('lockedUntil')
+          .where('reference', '=', reference)
+          .executeTakeFirst()
+        const until = lock?.lockedUntil?.getTime() ?? at.getTime() + PIN_LOCK_MS
+        c.header('Retry-After', String(Math.max(1, Math.ceil((until - Date.now()) / 1000))))
         throw new ApiError(429, 'TOO_MANY_REQUESTS', 'Too many wrong PINs: try again later')
       }
-      if (!(await verify(row.pinHash, pin))) {
-        const failed = row.failedAttempts + 1
-        await deps.db
-          .updateTable('caseTracking')
-          .set({
-            failedAttempts: failed >= MAX_PIN_FAILURES ? 0 : failed,
-            lockedUntil: failed >= MAX_PIN_FAILURES ? new Date(Date.now() + PIN_LOCK_MS) : null,
-          })
-          .where('reference', '=', reference)
-          .execute()
-        throw unknown
-      }
-      if (row.failedAttempts > 0) {
-        await deps.db
-          .updateTable('caseTracking')
-          .set({ failedAttempts: 0 })
-          .where('reference', '=', reference)
-          .execute()
-      }
+      if (!(await verify(claim.pinHash, pin))) throw unknown
+      // The right PIN: the attempt did not fail, and the count of consecutive failures restarts
+      // (a lock this very attempt set is lifted; one set by another attempt stays).
+      await deps.db
+        .updateTable('caseTracking')
+        .set({ failedAttempts: 0, ...(claim.locked ? { lockedUntil: null } : {}) })
+        .where('reference', '=', reference)
+        .execute()
       const kase = await deps.db
         .selectFrom('cases')
         .select(['stage', 'status', 'updatedAt'])

@@ -58,36 +58,79 @@ export interface ReportRow {
   suppressed: boolean
 }
 
+type SourceRow = Counts & { key: string | null; label: string | null; medianDays: number | null }
+
 /**
- * Small-count suppression (DESIGN §5): a row describing fewer than `minCell` cases shows no count
- * at all (even a zero would tell something about those few cases); otherwise each count from 1 to
- * `minCell - 1` is null, and so is its complement (open + closed = cases would give it back).
- * A row with any suppressed cell is flagged `suppressed` and loses its median too.
+ * Small-count suppression (DESIGN §5) of a whole table, so that no combination of published
+ * cells gives a small count back:
+ * - primary: a row describing fewer than `minCell` cases shows no count at all (even a zero
+ *   would tell something about those few cases); otherwise each count from 1 to `minCell - 1` is
+ *   hidden, and so is its complement in the row (open + closed = cases would give it back);
+ * - complementary: a column's total is public (the area's own row in a coarser report), so a
+ *   column never hides exactly one cell (total minus the shown cells would recover it), nor only
+ *   cells of 1 (each would be known to be 1): the smallest shown cell of that column is hidden
+ *   too, with its row complements, until every column holds.
+ * A row with any hidden cell is flagged `suppressed` and loses its median too.
  */
-export function suppress(
-  row: Counts & { key: string | null; label: string | null; medianDays: number | null },
-  minCell: number,
-): ReportRow {
+export function suppressTable(rows: SourceRow[], minCell: number): ReportRow[] {
   const small = (n: number) => n > 0 && n < minCell
-  const hidden = new Set<CountName>()
-  if (row.cases < minCell) COUNTS.forEach((k) => hidden.add(k))
-  else COUNTS.forEach((k) => small(row[k]) && hidden.add(k))
-  if (hidden.has('open') !== hidden.has('closed')) hidden.add('open').add('closed')
-  const suppressed = hidden.size > 0
-  const cell = (k: CountName) => (hidden.has(k) ? null : row[k])
-  return {
-    key: row.key,
-    label: row.label,
-    cases: cell('cases'),
-    open: cell('open'),
-    closed: cell('closed'),
-    resolvedOnTime: cell('resolvedOnTime'),
-    breached: cell('breached'),
-    escalated: cell('escalated'),
-    medianDaysToClosure:
-      suppressed || row.medianDays === null ? null : Math.round(row.medianDays * 10) / 10,
-    suppressed,
+  const hidden = rows.map((row) => {
+    const h = new Set<CountName>()
+    if (row.cases < minCell) COUNTS.forEach((k) => h.add(k))
+    else COUNTS.forEach((k) => small(row[k]) && h.add(k))
+    return h
+  })
+  /** Hiding one of cases / open / closed while the other two show would be undone by addition. */
+  const completeRow = (h: Set<CountName>) => {
+    if (h.has('cases')) h.add('open').add('closed')
+    else if (h.has('open') !== h.has('closed')) h.add('open').add('closed')
   }
+  const hide = (i: number, k: CountName) => {
+    hidden[i]!.add(k)
+    completeRow(hidden[i]!)
+  }
+  hidden.forEach(completeRow)
+  for (let changed = true; changed;) {
+    changed = false
+    for (const k of COUNTS) {
+      const inColumn = rows.flatMap((row, i) => (hidden[i]!.has(k) ? [row[k]] : []))
+      if (inColumn.length === 0) continue
+      // One hidden cell alone in its column is the total minus the shown cells: another cell of
+      // the column must go with it (a hidden zero alone reveals only that it is zero).
+      if (inColumn.length >= 2 || inColumn[0] === 0) continue
+      const candidates = rows
+        .map((row, i) => ({ i, value: row[k] }))
+        .filter(({ i }) => !hidden[i]!.has(k))
+        .sort((a, b) => (a.value > 0 ? 0 : 1) - (b.value > 0 ? 0 : 1) || a.value - b.value)
+      const next = candidates[0]
+      if (!next) continue // every cell of the column is hidden already
+      hide(next.i, k)
+      changed = true
+    }
+  }
+  return rows.map((row, i) => {
+    const h = hidden[i]!
+    const suppressed = h.size > 0
+    const cell = (k: CountName) => (h.has(k) ? null : row[k])
+    return {
+      key: row.key,
+      label: row.label,
+      cases: cell('cases'),
+      open: cell('open'),
+      closed: cell('closed'),
+      resolvedOnTime: cell('resolvedOnTime'),
+      breached: cell('breached'),
+      escalated: cell('escalated'),
+      medianDaysToClosure:
+        suppressed || row.medianDays === null ? null : Math.round(row.medianDays * 10) / 10,
+      suppressed,
+    }
+  })
+}
+
+/** One row on its own (a table of one row): see suppressTable. */
+export function suppress(row: SourceRow, minCell: number): ReportRow {
+  return suppressTable([row], minCell)[0]!
 }
 
 // ---- Schemas ----
@@ -173,8 +216,9 @@ const ReportSchema = z
 const SUPPRESSION = (minCell: number) =>
   `Counts below ${minCell} are suppressed: answered as null (an empty cell in CSV) with ` +
   '`suppressed: true` on the row; a row describing fewer cases shows no count at all, the ' +
-  'complement of a suppressed open/closed count is suppressed too, and a suppressed row has no ' +
-  'median. Only programme managers and supervisors, over the cases they may see within the areas ' +
+  'complement of a suppressed open/closed count is suppressed too, a column never hides a ' +
+  "single cell (the area's total minus the shown cells would give it back: the smallest other " +
+  'cell is hidden with it), and a suppressed row has no median. Only programme managers and supervisors, over the cases they may see within the areas ' +
   'where they hold that role.'
 
 const csvResponse = (description: string) => ({
@@ -302,21 +346,19 @@ async function reportRows(db: Db, user: AuthUser, params: ReportParams, minCell:
     .groupBy([key, label])
     .orderBy(sql`1`, (ob) => ob.asc().nullsLast())
     .execute()
-  return rows.map((r) =>
-    suppress(
-      {
-        key: r.key,
-        label: r.label,
-        cases: r.cases,
-        open: r.open,
-        closed: r.closed,
-        resolvedOnTime: r.resolvedOnTime,
-        breached: r.breached,
-        escalated: r.escalated,
-        medianDays: r.medianDays === null ? null : Number(r.medianDays),
-      },
-      minCell,
-    ),
+  return suppressTable(
+    rows.map((r) => ({
+      key: r.key,
+      label: r.label,
+      cases: r.cases,
+      open: r.open,
+      closed: r.closed,
+      resolvedOnTime: r.resolvedOnTime,
+      breached: r.breached,
+      escalated: r.escalated,
+      medianDays: r.medianDays === null ? null : Number(r.medianDays),
+    })),
+    minCell,
   )
 }
 

@@ -78,9 +78,17 @@ describe('sensitive fields encrypted at rest', () => {
       { cipher: old },
     )
 
+    // A second factor enrolled before secrets were sealed, still in clear.
+    await sql`insert into users (username, display_name, totp_secret)
+      values ('ancien.superviseur', 'Ancien', 'JBSWY3DPEHPK3PXP')`.execute(tdb.db)
+
     const both = new FieldCipher(parseKeyring(`${NEW},${OLD}`))
     const result = await rotateDataKeys(tdb.db, both)
-    expect(result).toEqual({ contacts: 1, notifications: 3 })
+    expect(result).toEqual({ contacts: 1, notifications: 3, totpSecrets: 1 })
+    const { rows: totp } = await sql<{ v: string }>`
+      select totp_secret as v from users where username = 'ancien.superviseur'`.execute(tdb.db)
+    expect(both.keyIdOf(totp[0]!.v)).toBe('k2026')
+    expect(both.decrypt(totp[0]!.v)).toBe('JBSWY3DPEHPK3PXP')
     // Nothing left under the old key, everything readable with the new keyring, none in clear.
     const { rows } = await sql<{ v: string }>`
       select email as v from complainant_contacts union all select phone from complainant_contacts
@@ -100,6 +108,10 @@ describe('sensitive fields encrypted at rest', () => {
       ].sort(),
     )
     // A second run has nothing to do.
-    expect(await rotateDataKeys(tdb.db, both)).toEqual({ contacts: 0, notifications: 0 })
+    expect(await rotateDataKeys(tdb.db, both)).toEqual({
+      contacts: 0,
+      notifications: 0,
+      totpSecrets: 0,
+    })
   })
 })

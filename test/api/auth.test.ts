@@ -11,6 +11,7 @@ import type { AppEnv } from '../../api/auth/types'
 import { onError } from '../../api/errors'
 import { authRoutes } from '../../api/routes/auth'
 import type { RoleCode } from '../../workflows/messages'
+import { testCipher } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 
 const log = createLogger('silent', false)
@@ -179,8 +180,8 @@ describe('throttling by client address', () => {
   it('answers the 21st attempt within 5 minutes from one address with 429, whatever the account', async () => {
     const { app, clock } = makeApp()
     for (let i = 1; i <= 20; i++) {
-      // Different usernames each time, so that no account lockout is involved.
-      expect((await signIn(app, `guess.${i}`, 'wrong-password', '198.51.100.7')).status).toBe(401)
+      // Counted before the body is read: even malformed attempts (no account involved).
+      expect((await signIn(app, '', 'wrong-password', '198.51.100.7')).status).toBe(400)
     }
     const blocked = await signIn(app, take('case_worker'), DEMO_PASSWORD, '198.51.100.7')
     expect(blocked.status).toBe(429)
@@ -197,28 +198,45 @@ describe('throttling by client address', () => {
   })
 })
 
-describe('account lockout', () => {
-  it('locks an account for 15 minutes after 5 consecutive failures, even for the right password', async () => {
+describe('failed sign-ins slow the guesser down, never lock the owner out', () => {
+  it('holds back one address on one account after 5 failures, with doubling waits, even for the right password', async () => {
     const { app, clock } = makeApp()
+    const username = take('case_worker')
+    const guesser = '203.0.113.7'
+    for (let i = 1; i <= 5; i++) {
+      expect((await signIn(app, username, `wrong-${i}`, guesser)).status).toBe(401)
+    }
+    const held = await signIn(app, username, DEMO_PASSWORD, guesser)
+    expect(held.status).toBe(423)
+    expect(held.body).toMatchObject({ error: { code: 'ACCOUNT_LOCKED' } })
+    expect(held.setCookie).toBe('')
+    expect(Number(held.headers.get('retry-after'))).toBe(30)
+    // The username in another case is the same account.
+    expect((await signIn(app, username.toUpperCase(), 'x', guesser)).status).toBe(423)
+
+    // The owner, from another address, signs in all along.
+    const owner = await signIn(app, username, DEMO_PASSWORD, '198.51.100.20')
+    expect(owner.status).toBe(200)
+
+    // Each further failure doubles the wait: 30 s, 1 min, 2 min…
+    clock.t += 30_000
+    expect((await signIn(app, username, 'wrong-6', guesser)).status).toBe(401)
+    const longer = await signIn(app, username, DEMO_PASSWORD, guesser)
+    expect(Number(longer.headers.get('retry-after'))).toBe(60)
+    clock.t += 60_000
+    expect((await signIn(app, username, DEMO_PASSWORD, guesser)).status).toBe(200)
+  })
+
+  it('cannot be used to lock an account: failures from five addresses leave it open to a sixth', async () => {
+    const { app } = makeApp()
     const username = take('case_worker')
     for (let i = 1; i <= 5; i++) {
       expect((await signIn(app, username, `wrong-${i}`, `203.0.113.${i}`)).status).toBe(401)
     }
-    const locked = await signIn(app, username, DEMO_PASSWORD, '203.0.113.99')
-    expect(locked.status).toBe(423)
-    expect(locked.body).toMatchObject({ error: { code: 'ACCOUNT_LOCKED' } })
-    expect(locked.setCookie).toBe('')
-    expect(Number(locked.headers.get('retry-after'))).toBe(15 * 60)
-    // The username in another case is the same account.
-    expect((await signIn(app, username.toUpperCase())).status).toBe(423)
-
-    clock.t += 14 * 60_000
-    expect((await signIn(app, username)).status).toBe(423)
-    clock.t += 60_000 + 1_000
-    expect((await signIn(app, username)).status).toBe(200)
+    expect((await signIn(app, username, DEMO_PASSWORD, '203.0.113.99')).status).toBe(200)
   })
 
-  it('locks an unknown username alike, so a lock does not reveal which accounts exist', async () => {
+  it('holds back an unknown username alike, so a wait does not reveal which accounts exist', async () => {
     const { app } = makeApp()
     for (let i = 1; i <= 5; i++) await signIn(app, 'ghost.account', `wrong-${i}`)
     const answer = await signIn(app, 'ghost.account', 'anything')
@@ -233,6 +251,19 @@ describe('account lockout', () => {
       for (let i = 1; i <= 4; i++) expect((await signIn(app, username, 'wrong')).status).toBe(401)
       expect((await signIn(app, username)).status).toBe(200)
     }
+  })
+
+  it('notices password spraying: an address failing on 10 accounts is held back on every account', async () => {
+    const { app } = makeApp()
+    const sprayer = '203.0.113.66'
+    for (let i = 0; i < 10; i++) {
+      expect((await signIn(app, `spray.target.${i}`, 'Summer2026!', sprayer)).status).toBe(401)
+    }
+    const username = take('case_worker')
+    const held = await signIn(app, username, DEMO_PASSWORD, sprayer)
+    expect(held.status).toBe(429)
+    expect(Number(held.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await signIn(app, username, DEMO_PASSWORD, '198.51.100.21')).status).toBe(200)
   })
 })
 
@@ -252,14 +283,21 @@ describe('TOTP second factor', () => {
     expect(uri.label).toBe(username)
     const secret = uri.secret.base32
 
-    // Pending, not confirmed, until a first valid code.
+    // Pending, held by this session only, not confirmed until a first valid code.
     const stored = () =>
       tdb.db
         .selectFrom('users')
-        .select(['totpSecret', 'totpPendingSecret'])
+        .select('totpSecret')
         .where('username', '=', username)
         .executeTakeFirstOrThrow()
-    expect(await stored()).toEqual({ totpSecret: null, totpPendingSecret: secret })
+    const pendingOf = (cookie: string) =>
+      tdb.db
+        .selectFrom('sessions')
+        .select('totpPendingSecret')
+        .where('id', '=', createHash('sha256').update(cookie.split('=')[1]!).digest('hex'))
+        .executeTakeFirst()
+    expect(await stored()).toEqual({ totpSecret: null })
+    expect(await pendingOf(s.cookie)).toEqual({ totpPendingSecret: secret })
 
     const whoami = await get(app, '/api/private/whoami', { cookie: s.cookie })
     expect(whoami.status).toBe(401)
@@ -276,13 +314,24 @@ describe('TOTP second factor', () => {
 
     const ok = await post(app, '/api/auth/totp', { code: valid }, session(s))
     expect(ok.status).toBe(200)
-    expect(await ok.json()).toMatchObject({ totp: 'passed', user: { username } })
-    expect(await stored()).toEqual({ totpSecret: secret, totpPendingSecret: null })
-    expect((await get(app, '/api/private/whoami', { cookie: s.cookie })).status).toBe(200)
-    expect((await post(app, '/api/private/echo', { a: 1 }, session(s))).status).toBe(200)
+    const passed = (await ok.json()) as { csrfToken: string }
+    expect(passed).toMatchObject({ totp: 'passed', user: { username } })
+    expect(await stored()).toEqual({ totpSecret: secret })
+    // The session is rotated: the half-open one (password only) opens nothing any more.
+    const full = {
+      ...s,
+      cookie: (ok.headers.get('set-cookie') ?? '').split(';')[0]!,
+      body: { ...s.body, csrfToken: passed.csrfToken },
+    }
+    expect(full.cookie).not.toBe(s.cookie)
+    expect(passed.csrfToken).not.toBe(s.body.csrfToken)
+    expect((await get(app, '/api/private/whoami', { cookie: s.cookie })).status).toBe(401)
+    expect((await get(app, '/api/private/whoami', { cookie: full.cookie })).status).toBe(200)
+    expect((await post(app, '/api/private/echo', { a: 1 }, session(full))).status).toBe(200)
+    expect((await post(app, '/api/private/echo', { a: 1 }, session(s))).status).toBe(401)
 
     // The same code twice is refused, in this session and in a new one.
-    const again = await post(app, '/api/auth/totp', { code: valid }, session(s))
+    const again = await post(app, '/api/auth/totp', { code: valid }, session(full))
     expect(await code(again)).toBe('TOTP_CODE_REUSED')
     const next = await signIn(app, username)
     expect(next.body).toMatchObject({ totp: 'required' })
@@ -296,7 +345,8 @@ describe('TOTP second factor', () => {
     clock.t += 30_000
     const later = await post(app, '/api/auth/totp', { code: otp(secret, clock.t) }, session(next))
     expect(later.status).toBe(200)
-    expect((await get(app, '/api/private/whoami', { cookie: next.cookie })).status).toBe(200)
+    const laterCookie = (later.headers.get('set-cookie') ?? '').split(';')[0]!
+    expect((await get(app, '/api/private/whoami', { cookie: laterCookie })).status).toBe(200)
   })
 
   it('accepts a code one time step off (clock drift), not two', async () => {
@@ -320,12 +370,89 @@ describe('TOTP second factor', () => {
     expect(oneOff.status).toBe(200)
   })
 
-  it('shows the same pending secret if enrolment is not finished before signing in again', async () => {
-    const { app } = makeApp()
+  it('binds an enrolment to the session that showed it: two sign-ins get two secrets, one wins', async () => {
+    const { app, clock } = makeApp()
     const username = take('supervisor')
     const first = await signIn(app, username)
     const second = await signIn(app, username)
-    expect(second.body.totpUri).toBe(first.body.totpUri)
+    const secretOf = (s: SignedIn) =>
+      (OTPAuth.URI.parse(s.body.totpUri!) as OTPAuth.TOTP).secret.base32
+    expect(secretOf(second)).not.toBe(secretOf(first))
+    // The first session's code does not confirm the second's enrolment.
+    const crossed = await post(
+      app,
+      '/api/auth/totp',
+      { code: otp(secretOf(first), clock.t) },
+      session(second),
+    )
+    expect(await code(crossed)).toBe('TOTP_CODE_INVALID')
+    const won = await post(
+      app,
+      '/api/auth/totp',
+      { code: otp(secretOf(second), clock.t) },
+      session(second),
+    )
+    expect(won.status).toBe(200)
+    // Enrolled meanwhile: the first session's secret is not the account's.
+    clock.t += 30_000
+    const lost = await post(
+      app,
+      '/api/auth/totp',
+      { code: otp(secretOf(first), clock.t) },
+      session(first),
+    )
+    expect(lost.status).toBe(401)
+  })
+
+  it('seals TOTP secrets at rest with the data keys', async () => {
+    const clock = { t: Date.now() }
+    const app = new Hono<AppEnv>()
+      .route(
+        '/api/auth',
+        authRoutes({
+          db: tdb.db,
+          now: () => new Date(clock.t),
+          secureCookies: false,
+          cipher: testCipher,
+        }),
+      )
+      .use('/api/private/*', requireAuth({ db: tdb.db, now: () => new Date(clock.t) }))
+      .get('/api/private/whoami', (c) => c.json(c.get('user')))
+    app.onError(onError(log))
+    const username = take('supervisor')
+    const s = await signIn(app, username)
+    const secret = (OTPAuth.URI.parse(s.body.totpUri!) as OTPAuth.TOTP).secret.base32
+    const pending = await tdb.db
+      .selectFrom('sessions')
+      .select('totpPendingSecret')
+      .where(
+        'userId',
+        '=',
+        (
+          await tdb.db
+            .selectFrom('users')
+            .select('id')
+            .where('username', '=', username)
+            .executeTakeFirstOrThrow()
+        ).id,
+      )
+      .execute()
+    expect(pending.map((p) => p.totpPendingSecret?.startsWith('enc:v1:'))).toEqual([true])
+    const ok = await post(app, '/api/auth/totp', { code: otp(secret, clock.t) }, session(s))
+    expect(ok.status).toBe(200)
+    const { totpSecret } = await tdb.db
+      .selectFrom('users')
+      .select('totpSecret')
+      .where('username', '=', username)
+      .executeTakeFirstOrThrow()
+    expect(totpSecret).toMatch(/^enc:v1:/)
+    expect(totpSecret).not.toContain(secret)
+    expect(testCipher.decrypt(totpSecret!)).toBe(secret)
+    // And the next sign-in checks codes against the sealed secret.
+    clock.t += 30_000
+    const next = await signIn(app, username)
+    const again = await post(app, '/api/auth/totp', { code: otp(secret, clock.t) }, session(next))
+    expect(again.status).toBe(200)
   })
 
   it('counts wrong codes towards the account lockout', async () => {
@@ -506,6 +633,7 @@ describe('OpenAPI', () => {
     const api = new OpenAPIHono().route('/auth', authRoutes({ db: tdb.db, secureCookies: false }))
     const doc = api.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '0' } })
     expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
+      '/auth/codec-token',
       '/auth/me',
       '/auth/password',
       '/auth/sign-in',

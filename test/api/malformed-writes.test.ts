@@ -107,42 +107,47 @@ const weirdHeaders = fc.record(
   { requiredKeys: ['content-type'] },
 )
 
+/** Every write of the OpenAPI document, with the fields its JSON body declares. */
+async function writeEndpoints() {
+  const doc = (await (await app.request('/api/openapi.json')).json()) as {
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          requestBody?: {
+            content?: Record<
+              string,
+              { schema?: { properties?: Record<string, unknown>; $ref?: string } }
+            >
+          }
+        }
+      >
+    >
+    components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> }
+  }
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method))
+      .map(([method, op]) => {
+        const schema = op.requestBody?.content?.['application/json']?.schema
+        const resolved = schema?.$ref
+          ? doc.components?.schemas?.[schema.$ref.split('/').pop()!]
+          : schema
+        return {
+          method: method.toUpperCase(),
+          path,
+          fields: Object.keys(resolved?.properties ?? {}),
+        }
+      })
+      // Sign-out ignores any body: there is nothing to malform.
+      .filter((w) => w.path !== '/auth/sign-out'),
+  )
+}
+
 describe('malformed writes', () => {
   it('get a 4xx with the error shape at every write endpoint, never a 500, never a change', async () => {
-    const doc = (await (await app.request('/api/openapi.json')).json()) as {
-      paths: Record<
-        string,
-        Record<
-          string,
-          {
-            requestBody?: {
-              content?: Record<
-                string,
-                { schema?: { properties?: Record<string, unknown>; $ref?: string } }
-              >
-            }
-          }
-        >
-      >
-      components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> }
-    }
-    const writes = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops)
-        .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method))
-        .map(([method, op]) => {
-          const schema = op.requestBody?.content?.['application/json']?.schema
-          const resolved = schema?.$ref
-            ? doc.components?.schemas?.[schema.$ref.split('/').pop()!]
-            : schema
-          return {
-            method: method.toUpperCase(),
-            path,
-            fields: Object.keys(resolved?.properties ?? {}),
-          }
-        })
-        // Sign-out ignores any body: there is nothing to malform.
-        .filter((w) => w.path !== '/auth/sign-out'),
-    )
+    const writes = await writeEndpoints()
     expect(writes.length).toBeGreaterThan(15)
     const before = await state()
     const failures: string[] = []
@@ -178,6 +183,102 @@ describe('malformed writes', () => {
           { numRuns: 25, seed: 20261129 },
         )
         .catch(() => undefined)
+    }
+    expect(failures).toEqual([])
+    expect(await state()).toEqual(before)
+  }, 120_000)
+
+  it('with a control character in any field, at any write (public ones too), get 400 VALIDATION_FAILED naming the field, before anything else', async () => {
+    const writes = await writeEndpoints()
+    const withFields = writes.filter((w) => w.fields.length)
+    expect(withFields.map((w) => w.path)).toEqual(
+      expect.arrayContaining(['/public/grievances', '/public/track', '/auth/sign-in', '/users']),
+    )
+    const before = await state()
+    const failures: string[] = []
+    for (const { method, path, fields } of withFields) {
+      await fc
+        .assert(
+          fc.asyncProperty(
+            fc.constantFrom(...fields),
+            fc.string({ maxLength: 8 }),
+            fc.constantFrom('\u0000', '\u0001', '\u0008', '\u000b', '\u001b', '\u007f', '\u0085'),
+            fc.string({ maxLength: 8 }),
+            fc.boolean(),
+            async (field, head, control, tail, signedIn) => {
+              const url = `/api${path.replace(/\{[^}]+\}/g, caseId)}`
+              const response = await app.request(url, {
+                method,
+                body: JSON.stringify({ [field]: `${head}${control}${tail}` }),
+                headers: {
+                  'content-type': 'application/json',
+                  ...(signedIn ? { authorization: `Bearer ${token}` } : {}),
+                },
+              })
+              const json = (await response.json().catch(() => ({}))) as {
+                error?: { code?: string; details?: { path: string }[] }
+              }
+              const ok =
+                response.status === 400 &&
+                json.error?.code === 'VALIDATION_FAILED' &&
+                json.error.details?.[0]?.path === field
+              if (!ok)
+                failures.push(
+                  `${method} ${url} ${field} → ${response.status} ${JSON.stringify(json)}`,
+                )
+              return ok
+            },
+          ),
+          { numRuns: 15, seed: 20261204 },
+        )
+        .catch(() => undefined)
+    }
+    // Nested fields and keys too.
+    for (const [url, body, field] of [
+      [
+        '/api/public/grievances',
+        { communeCode: 'ML-2-KATI-KATI', contact: { email: 'a\u0000@b.ml' } },
+        'contact.email',
+      ],
+      [
+        '/api/users',
+        { roles: [{ role: 'case_worker', areaCode: 'ML\u0000' }] },
+        'roles.0.areaCode',
+      ],
+      ['/api/public/track', { ['pin\u0000']: '123456' }, 'pin\u0000'],
+    ] as const) {
+      const response = await app.request(url, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      })
+      const json = (await response.json()) as {
+        error: { code: string; details: { path: string }[] }
+      }
+      if (response.status !== 400 || json.error.details[0]?.path !== field)
+        failures.push(`${url} ${field} → ${response.status} ${JSON.stringify(json)}`)
+    }
+    // A campaign's name in a form, its file, or a CSV sent as such.
+    const form = new FormData()
+    form.set('name', 'Campagne\u0000 Kati')
+    form.set('file', new File(['household_id\nHH-0001\n'], 'c.csv', { type: 'text/csv' }))
+    const withFile = new FormData()
+    withFile.set('file', new File(['household_id\nHH-\u00000001\n'], 'c.csv'))
+    for (const [body, headers, field] of [
+      [form, {}, 'name'],
+      [withFile, {}, 'file'],
+      ['household_id\nHH-\u00000001\n', { 'content-type': 'text/csv' }, ''],
+    ] as const) {
+      const response = await app.request('/api/reverifications/campaigns', {
+        method: 'POST',
+        body,
+        headers: { ...headers, authorization: `Bearer ${token}` },
+      })
+      const json = (await response.json()) as {
+        error: { code: string; details: { path: string }[] }
+      }
+      if (response.status !== 400 || json.error.details[0]?.path !== field)
+        failures.push(`campaign ${field} → ${response.status} ${JSON.stringify(json)}`)
     }
     expect(failures).toEqual([])
     expect(await state()).toEqual(before)

@@ -104,6 +104,27 @@ describe('public intake and tracking', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
+  it('locks the reference under 30 concurrent wrong PINs: at most five are ever checked', async () => {
+    const a = app({ submit: 10, track: 1_000, windowMs: 60_000 })
+    const { reference, pin } = (await (
+      await post(a, '/grievances', {
+        communeCode: 'ML-2-KATI-KATI',
+        narrative: 'On me demande de payer pour rester sur la liste.',
+      })
+    ).json()) as { reference: string; pin: string }
+    const wrong = pin === '000000' ? '111111' : '000000'
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => post(a, '/track', { reference, pin: wrong })),
+    )
+    const statuses = answers.map((r) => r.status)
+    expect(statuses.filter((s) => s === 404)).toHaveLength(5)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(25)
+    // Locked: even the right PIN waits.
+    const locked = await post(a, '/track', { reference, pin })
+    expect(locked.status).toBe(429)
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
   it('acknowledges by email when the complainant gives an address, without the PIN', async () => {
     const email = 'plaignant.public@exemple.ml'
     const { reference, pin } = (await (

@@ -13,6 +13,7 @@ import {
   screenshot,
   shootOnFailure,
   startBrowserStack,
+  takeCspViolations,
   watchPage,
   type BrowserStack,
 } from '../helpers/browser'
@@ -128,6 +129,8 @@ beforeAll(async () => {
   )
 })
 afterEach(shootOnFailure)
+// The pages run under the strict CSP (api/security-headers.ts): nothing of theirs is blocked.
+afterEach(() => expect(takeCspViolations()).toEqual([]))
 afterAll(async () => {
   await stack?.stop()
 })

@@ -5,6 +5,7 @@ import {
   screenshot,
   shootOnFailure,
   startBrowserStack,
+  takeCspViolations,
   watchPage,
   type BrowserStack,
 } from '../helpers/browser'
@@ -35,6 +36,8 @@ beforeAll(async () => {
   page.on('request', (request) => transfers.push({ path: new URL(request.url()).pathname }))
 })
 afterEach(shootOnFailure)
+// The pages run under the strict CSP (api/security-headers.ts): nothing of theirs is blocked.
+afterEach(() => expect(takeCspViolations()).toEqual([]))
 afterAll(async () => {
   await context?.close()
   await stack?.stop()

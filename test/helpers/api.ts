@@ -1,3 +1,4 @@
+import * as OTPAuth from 'otpauth'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Db } from '../../activities/db/db'
 import { createLogger } from '../../activities/infra/logger'
@@ -27,4 +28,67 @@ export function appSignedInByHeader(db: Db, mount: (api: OpenAPIHono<AppEnv>) =>
   mount(api)
   api.onError(onError(createLogger('silent', false)))
   return api
+}
+
+/** Anything with Hono's `request` (an app or a router). */
+interface Requester {
+  request(path: string, init?: RequestInit, env?: unknown): Response | Promise<Response>
+}
+
+/** Node server bindings as `@hono/node-server` passes them, so getConnInfo sees an address. */
+export const fromAddress = (address: string) => ({
+  incoming: { socket: { remoteAddress: address } },
+})
+
+export interface BrowserSession {
+  /** `rsu_session=…`, to send as the Cookie header. */
+  cookie: string
+  csrfToken: string
+  /** The TOTP secret enrolled during this sign-in, when one was owed. */
+  totpSecret?: string
+}
+
+/**
+ * Signs a demo user in through the real routes, as the console does: password, then (for the
+ * roles and permissions that owe one) enrolment of a second factor with a valid code. The user
+ * must not have enrolled before (tests take fresh accounts).
+ */
+export async function signInThroughRoutes(
+  app: Requester,
+  username: string,
+  password: string,
+  address = '192.0.2.10',
+): Promise<BrowserSession> {
+  const res = await app.request(
+    '/api/auth/sign-in',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    },
+    fromAddress(address),
+  )
+  if (res.status !== 200) throw new Error(`sign-in of ${username}: ${res.status}`)
+  const body = (await res.json()) as { csrfToken: string; totp: string; totpUri?: string }
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!
+  if (body.totp === 'not_required') return { cookie, csrfToken: body.csrfToken }
+  if (!body.totpUri) throw new Error(`${username} has already enrolled a second factor`)
+  const totp = OTPAuth.URI.parse(body.totpUri) as OTPAuth.TOTP
+  const passed = await app.request(
+    '/api/auth/totp',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': body.csrfToken },
+      body: JSON.stringify({ code: totp.generate() }),
+    },
+    fromAddress(address),
+  )
+  if (passed.status !== 200) throw new Error(`second factor of ${username}: ${passed.status}`)
+  // The session is rotated once the code is accepted: new cookie, new CSRF token.
+  const rotated = (await passed.json()) as { csrfToken: string }
+  return {
+    cookie: (passed.headers.get('set-cookie') ?? '').split(';')[0]!,
+    csrfToken: rotated.csrfToken,
+    totpSecret: totp.secret.base32,
+  }
 }

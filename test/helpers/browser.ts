@@ -94,6 +94,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 const openPages = new Set<Page>()
 const pageErrors: string[] = []
+const cspViolations: string[] = []
+
+/**
+ * What the Content-Security-Policy blocked on watched pages since the last call (Chromium reports
+ * each refusal on the console): for `afterEach`, so that a page needing inline script fails.
+ */
+export function takeCspViolations(): string[] {
+  return cspViolations.splice(0)
+}
 
 /**
  * Remembers a page so that a failing test leaves a picture of it and the errors its scripts
@@ -105,6 +114,9 @@ export function watchPage(page: Page): Page {
   page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.stack ?? error.message}`))
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(`${page.url()}: ${message.text()}`)
+    if (/Content Security Policy/i.test(message.text())) {
+      cspViolations.push(`${page.url()}: ${message.text()}`)
+    }
   })
   return page
 }

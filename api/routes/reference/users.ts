@@ -2,7 +2,9 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { sql } from 'kysely'
 import type { Db } from '../../../activities/db/db'
 import { areasWithin } from '../../access'
+import { assertGrantAllowed, recordUserChange, userSnapshot, type Rights } from '../../auth/grants'
 import { hashPassword, PASSWORD_MAX_LENGTH, passwordProblem } from '../../auth/passwords'
+import { ApiError } from '../../errors'
 import type { AppEnv, AuthUser } from '../../auth/types'
 import { idempotency } from '../../idempotency'
 import {
@@ -59,6 +61,10 @@ export const UserSchema = z
     locale: z.enum(['fr', 'en']),
     languages: z.array(z.string()),
     sensitiveClearance: z.boolean(),
+    canExport: z.boolean().openapi({ description: 'May export case rows and reports as CSV' }),
+    canDecodePayloads: z
+      .boolean()
+      .openapi({ description: 'Temporal operator: the codec endpoint decodes payloads for them' }),
     onLeave: z.boolean(),
     active: z.boolean(),
     roles: z.array(RoleAssignmentSchema),
@@ -88,6 +94,8 @@ const fields = {
     .array(z.string().regex(/^[a-z]{2,3}$/, { message: 'an ISO 639 code such as fr or bm' }))
     .max(20),
   sensitiveClearance: z.boolean(),
+  canExport: z.boolean(),
+  canDecodePayloads: z.boolean(),
   onLeave: z.boolean(),
   active: z.boolean(),
   roles: z.array(RoleAssignmentSchema).max(100),
@@ -103,6 +111,8 @@ const UserCreateSchema = z
     locale: fields.locale.default('fr'),
     languages: fields.languages.default(['fr']),
     sensitiveClearance: fields.sensitiveClearance.default(false),
+    canExport: fields.canExport.default(false),
+    canDecodePayloads: fields.canDecodePayloads.default(false),
     onLeave: fields.onLeave.default(false),
     active: fields.active.default(true),
     roles: fields.roles.default([]),
@@ -119,6 +129,8 @@ const UserUpdateSchema = z
     locale: fields.locale.optional(),
     languages: fields.languages.optional(),
     sensitiveClearance: fields.sensitiveClearance.optional(),
+    canExport: fields.canExport.optional(),
+    canDecodePayloads: fields.canDecodePayloads.optional(),
     onLeave: fields.onLeave.optional(),
     active: fields.active.optional(),
     /** Replaces every role of the user when given. */
@@ -212,11 +224,19 @@ const publicColumns = [
   'users.locale',
   'users.languages',
   'users.sensitiveClearance',
+  'users.canExport',
+  'users.canDecodePayloads',
   'users.onLeave',
   'users.active',
   'users.createdAt',
 ] as const
 const taken = (name: string) => `The username ${name} is taken`
+const noRights: Rights = {
+  roles: [],
+  sensitiveClearance: false,
+  canExport: false,
+  canDecodePayloads: false,
+}
 
 /**
  * Users (DESIGN §1, §3): administrators list, read, create and change accounts (roles held in
@@ -227,6 +247,7 @@ const taken = (name: string) => `The username ${name} is taken`
  */
 export function usersRoutes({ db }: { db: Db }) {
   const write = writeRoutes(db)
+  const adb = db
 
   /** Supervisor's view: areas where they supervise; administrators see everything (null). */
   const scopeOf = (user: AuthUser) =>
@@ -250,7 +271,7 @@ export function usersRoutes({ db }: { db: Db }) {
   }
 
   const base = (scope: string[] | null) => {
-    let query = db.selectFrom('users')
+    let query = adb.selectFrom('users')
     if (scope) {
       // Decided in SQL: a role held within one of the supervisor's areas; active accounts only.
       query = query.where('users.active', '=', true).where((eb) =>
@@ -274,6 +295,8 @@ export function usersRoutes({ db }: { db: Db }) {
     locale: 'fr' | 'en'
     languages: string[]
     sensitiveClearance: boolean
+    canExport: boolean
+    canDecodePayloads: boolean
     onLeave: boolean
     active: boolean
     createdAt: Date
@@ -290,7 +313,7 @@ export function usersRoutes({ db }: { db: Db }) {
     )
 
   const loadFull = async (id: string) => {
-    const row = await db
+    const row = await adb
       .selectFrom('users')
       .select(publicColumns)
       .where('id', '=', id)
@@ -399,9 +422,17 @@ export function usersRoutes({ db }: { db: Db }) {
       return c.json(user!, 200)
     })
     .openapi(write.create, async (c) => {
+      const me = c.get('user')
       const { password, roles, ...body } = c.req.valid('json')
       checkPassword(body.username, password)
       await checkAreas(roles)
+      const held = dedupe(roles)
+      await assertGrantAllowed(db, me, null, noRights, {
+        roles: held,
+        sensitiveClearance: body.sensitiveClearance,
+        canExport: body.canExport,
+        canDecodePayloads: body.canDecodePayloads,
+      })
       if (await usernameTaken(body.username)) throw conflict(taken(body.username))
       const passwordHash = await hashPassword(password)
       const id = await uniquely(taken(body.username), () =>
@@ -411,13 +442,19 @@ export function usersRoutes({ db }: { db: Db }) {
             .values({ ...body, passwordHash, totpSecret: null })
             .returning('id')
             .executeTakeFirstOrThrow()
-          const held = dedupe(roles)
           if (held.length) {
             await trx
               .insertInto('userRoles')
               .values(held.map((r) => ({ userId: id, roleCode: r.role, areaCode: r.areaCode })))
               .execute()
           }
+          await recordUserChange(trx, {
+            actorUserId: me.id,
+            subjectUserId: id,
+            action: 'user_created',
+            before: null,
+            after: (await userSnapshot(trx, id))!,
+          })
           return id
         }),
       )
@@ -428,9 +465,9 @@ export function usersRoutes({ db }: { db: Db }) {
       const id = c.req.valid('param').id
       const { id: sentId, password, roles, ...changes } = c.req.valid('json')
       const current = uuid.safeParse(id).success
-        ? await db
+        ? await adb
             .selectFrom('users')
-            .select(['id', 'username'])
+            .select(['id', 'username', 'sensitiveClearance', 'canExport', 'canDecodePayloads'])
             .where('id', '=', id)
             .executeTakeFirst()
         : undefined
@@ -442,8 +479,32 @@ export function usersRoutes({ db }: { db: Db }) {
       if (id === me.id && changes.active === false) {
         throw invalid('active', 'you cannot deactivate your own account')
       }
-      if (id === me.id && roles && !roles.some((r) => r.role === 'administrator')) {
-        throw invalid('roles', 'you cannot remove your own administrator role')
+      const before: Rights = {
+        roles: (await rolesOf([id], null)).get(id) ?? [],
+        sensitiveClearance: current.sensitiveClearance,
+        canExport: current.canExport,
+        canDecodePayloads: current.canDecodePayloads,
+      }
+      const after: Rights = {
+        roles: roles ? dedupe(roles) : before.roles,
+        sensitiveClearance: changes.sensitiveClearance ?? before.sensitiveClearance,
+        canExport: changes.canExport ?? before.canExport,
+        canDecodePayloads: changes.canDecodePayloads ?? before.canDecodePayloads,
+      }
+      try {
+        await assertGrantAllowed(db, me, id, before, after)
+      } catch (error) {
+        // The attempt itself is worth knowing about: it changes nothing but is recorded.
+        if (error instanceof ApiError && error.code === 'SELF_GRANT_REFUSED') {
+          await recordUserChange(db, {
+            actorUserId: me.id,
+            subjectUserId: id,
+            action: 'self_grant_refused',
+            before,
+            after,
+          })
+        }
+        throw error
       }
       if (changes.username !== undefined && (await usernameTaken(changes.username, id))) {
         throw conflict(taken(changes.username))
@@ -451,19 +512,33 @@ export function usersRoutes({ db }: { db: Db }) {
       const passwordHash = password === undefined ? undefined : await hashPassword(password)
       await uniquely(taken(changes.username ?? current.username), () =>
         db.transaction().execute(async (trx) => {
+          const snapshotBefore = (await userSnapshot(trx, id))!
           const set = { ...changes, ...(passwordHash ? { passwordHash } : {}) }
           if (Object.keys(set).length) {
             await trx.updateTable('users').set(set).where('id', '=', id).execute()
           }
           if (roles) {
             await trx.deleteFrom('userRoles').where('userId', '=', id).execute()
-            const held = dedupe(roles)
-            if (held.length) {
+            if (after.roles.length) {
               await trx
                 .insertInto('userRoles')
-                .values(held.map((r) => ({ userId: id, roleCode: r.role, areaCode: r.areaCode })))
+                .values(
+                  after.roles.map((r) => ({ userId: id, roleCode: r.role, areaCode: r.areaCode })),
+                )
                 .execute()
             }
+          }
+          const snapshotAfter = (await userSnapshot(trx, id))!
+          // Every change to an account is recorded (who, before, after); a save that changes
+          // nothing (react-admin sends the whole record) records nothing.
+          if (JSON.stringify(snapshotBefore) !== JSON.stringify(snapshotAfter) || passwordHash) {
+            await recordUserChange(trx, {
+              actorUserId: me.id,
+              subjectUserId: id,
+              action: 'user_updated',
+              before: snapshotBefore,
+              after: { ...snapshotAfter, ...(passwordHash ? { passwordReset: true } : {}) },
+            })
           }
         }),
       )

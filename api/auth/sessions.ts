@@ -157,11 +157,7 @@ export async function deleteSession(db: Db, id: string): Promise<void> {
 
 /** Ends every session of a user but `keepId` (after a password change). */
 export async function deleteOtherSessions(db: Db, userId: string, keepId: string): Promise<void> {
-  await db
-    .deleteFrom('sessions')
-    .where('userId', '=', userId)
-    .where('id', '!=', keepId)
-    .execute()
+  await db.deleteFrom('sessions').where('userId', '=', userId).where('id', '!=', keepId).execute()
 }
 
 /**
@@ -182,40 +178,38 @@ export async function createApiToken(
   },
 ): Promise<{ id: string; token: string }> {
   const token = `rsu_${newToken()}`
-  return db
-    .transaction()
-    .execute(async (trx) => {
-      const row = await trx
-        .insertInto('apiTokens')
-        .values({
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('apiTokens')
+      .values({
+        name: input.name,
+        tokenHash: hashToken(token),
+        userId: input.userId,
+        createdAt: new Date(),
+        revokedAt: null,
+        scope: input.scope ?? null,
+        expiresAt: input.expiresAt ?? null,
+        sessionId: input.sessionId ?? null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    await trx
+      .insertInto('userAudit')
+      .values({
+        actorUserId: input.actorUserId ?? null,
+        subjectUserId: input.userId,
+        action: 'token_issued',
+        before: null,
+        after: {
+          tokenId: row.id,
           name: input.name,
-          tokenHash: hashToken(token),
-          userId: input.userId,
-          createdAt: new Date(),
-          revokedAt: null,
           scope: input.scope ?? null,
-          expiresAt: input.expiresAt ?? null,
-          sessionId: input.sessionId ?? null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-      await trx
-        .insertInto('userAudit')
-        .values({
-          actorUserId: input.actorUserId ?? null,
-          subjectUserId: input.userId,
-          action: 'token_issued',
-          before: null,
-          after: {
-            tokenId: row.id,
-            name: input.name,
-            scope: input.scope ?? null,
-            expiresAt: input.expiresAt?.toISOString() ?? null,
-          },
-        })
-        .execute()
-      return { id: row.id, token }
-    })
+          expiresAt: input.expiresAt?.toISOString() ?? null,
+        },
+      })
+      .execute()
+    return { id: row.id, token }
+  })
 }
 
 /** Revokes a bearer token: it stops working at once. Recorded in `user_audit`. */
@@ -225,28 +219,26 @@ export async function revokeApiToken(
   now = new Date(),
   actorUserId: string | null = null,
 ): Promise<void> {
-  await db
-    .transaction()
-    .execute(async (trx) => {
-      const revoked = await trx
-        .updateTable('apiTokens')
-        .set({ revokedAt: now })
-        .where('id', '=', id)
-        .where('revokedAt', 'is', null)
-        .returning(['userId', 'name'])
-        .executeTakeFirst()
-      if (!revoked) return
-      await trx
-        .insertInto('userAudit')
-        .values({
-          actorUserId,
-          subjectUserId: revoked.userId,
-          action: 'token_revoked',
-          before: { tokenId: id, name: revoked.name },
-          after: { tokenId: id, revokedAt: now.toISOString() },
-        })
-        .execute()
-    })
+  await db.transaction().execute(async (trx) => {
+    const revoked = await trx
+      .updateTable('apiTokens')
+      .set({ revokedAt: now })
+      .where('id', '=', id)
+      .where('revokedAt', 'is', null)
+      .returning(['userId', 'name'])
+      .executeTakeFirst()
+    if (!revoked) return
+    await trx
+      .insertInto('userAudit')
+      .values({
+        actorUserId,
+        subjectUserId: revoked.userId,
+        action: 'token_revoked',
+        before: { tokenId: id, name: revoked.name },
+        after: { tokenId: id, revokedAt: now.toISOString() },
+      })
+      .execute()
+  })
 }
 
 /**

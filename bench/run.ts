@@ -17,6 +17,7 @@ import { s3Tasks } from './scenarios/s3-tasks'
 import { s4Storm } from './scenarios/s4-storm'
 import { s5Lists } from './scenarios/s5-lists'
 import { s6Cost } from './scenarios/s6-cost'
+import { s7Campaign } from './scenarios/s7-campaign'
 import type { HttpGetResult } from './lib/generator'
 import type { DriveResult } from './lib/drive'
 import { repoRoot } from './lib/children'
@@ -177,6 +178,11 @@ async function main() {
       )
     if (wanted('S5'))
       await scenario('S5', 'lists and dashboard', pids, (ctx) => s5Lists(b, sizes, ctx, say))
+    // Last: the campaign's cases keep the worker busy after the measured part.
+    if (wanted('S7'))
+      await scenario('S7', 're-verification campaign', pids, (ctx) =>
+        s7Campaign(b, sizes, ctx, rawStartRate),
+      )
   } finally {
     await stop()
   }

@@ -16,9 +16,8 @@ import { createWorker } from './activities/worker'
 import { loadFieldCipher, loadPayloadCodec } from './activities/crypto/keyring'
 import { createMailTransport } from './activities/mail/transport'
 import { startNotificationSweeper } from './activities/notifications/sweeper'
-import { ensureRecertificationSchedule } from './activities/reverification-schedule'
 import { ensureUiBuilt } from './activities/infra/ui-build'
-import { ensureRetentionSchedule } from './activities/retention/schedule'
+import { ensureSchedules } from './activities/schedules'
 
 /**
  * `npm start`: the whole system on one machine. Starts what is not configured (PostgreSQL, the
@@ -66,20 +65,8 @@ runMain(async () => {
       registry: config.registry,
       temporalClient: temporal,
     })
-    // The retention schedule (anonymisation of closed cases), created once by the first worker.
-    await ensureRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue }).catch(
-      (error: unknown) =>
-        log.warn({ err: error }, 'the retention schedule could not be created; create it by hand'),
-    )
-    // The recertification sweep (RECERTIFICATION_YEARS), created once by the first worker.
-    if (config.recertificationYears) {
-      await ensureRecertificationSchedule(temporal, {
-        taskQueue: config.temporal.taskQueue,
-        periodMs: config.recertificationYears * 365 * 24 * 3600 * 1000,
-      }).catch((error: unknown) =>
-        log.warn({ err: error }, 'the recertification schedule could not be created'),
-      )
-    }
+    // The retention and recertification schedules, created once by the first worker.
+    await ensureSchedules(temporal, config, log)
     const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
     lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())

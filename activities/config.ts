@@ -54,6 +54,9 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('rsu-casework'),
+  TEMPORAL_SEARCH_ATTRIBUTES: z
+    .enum(['ensure', 'check'], { error: 'must be ensure or check' })
+    .default('ensure'),
   TEMPORAL_TLS: flag(false),
   TEMPORAL_TLS_CERT: optionalString,
   TEMPORAL_TLS_KEY: optionalString,
@@ -93,6 +96,8 @@ export interface Config {
     address?: string
     namespace: string
     taskQueue: string
+    /** `ensure`: register the cases' search attributes when missing; `check`: refuse to start. */
+    searchAttributes: 'ensure' | 'check'
     tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string }
     apiKey?: string
     cliPath?: string
@@ -167,6 +172,7 @@ export function loadConfig(
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      searchAttributes: e.TEMPORAL_SEARCH_ATTRIBUTES,
       tls: tlsWanted
         ? {
             certPath: e.TEMPORAL_TLS_CERT,

@@ -80,6 +80,7 @@ const envSchema = z.object({
   REGISTRY_URL: urlWithProtocols(['http:', 'https:'], 'https://registry.example.ml/api').optional(),
   REGISTRY_ADAPTER: z.enum(['dci', 'rest'], { error: 'must be dci or rest' }).default('dci'),
   REGISTRY_TOKEN: optionalString,
+  EMBEDDED_RESTARTS: z.coerce.number().int('must be a whole number').min(0).default(5),
   RECERTIFICATION_YEARS: z.coerce
     .number()
     .positive('must be a positive number of years')
@@ -117,6 +118,8 @@ export interface Config {
   registry: { url?: string; adapter: 'dci' | 'rest'; token?: string }
   /** Re-verify each household this many years after its last score (a daily sweep); unset: off. */
   recertificationYears?: number
+  /** How many times in a row `npm start` restarts its API + worker process before giving up. */
+  embeddedRestarts: number
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -194,6 +197,7 @@ export function loadConfig(
     seedDemo: e.SEED_DEMO,
     registry: { url: e.REGISTRY_URL, adapter: e.REGISTRY_ADAPTER, token: e.REGISTRY_TOKEN },
     recertificationYears: e.RECERTIFICATION_YEARS,
+    embeddedRestarts: e.EMBEDDED_RESTARTS,
   })
 }
 

@@ -50,7 +50,14 @@ export function createAttributesCommand(settings: TemporalSettings, missing: Key
 }
 
 async function missingAttributes(client: Client, namespace: string): Promise<Key[]> {
-  const existing = await client.connection.operatorService.listSearchAttributes({ namespace })
+  const existing = await client.connection.operatorService
+    .listSearchAttributes({ namespace })
+    .catch((error: unknown) => {
+      throw new StartupError(
+        'SEARCH_ATTRIBUTES_UNKNOWN',
+        `cannot list the search attributes of namespace "${namespace}": ${firstLine(error)}`,
+      )
+    })
   const known = new Set([
     ...Object.keys(existing.customAttributes ?? {}),
     ...Object.keys(existing.systemAttributes ?? {}),

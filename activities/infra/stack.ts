@@ -80,8 +80,10 @@ export async function startStack(
       await part.stop().catch((error: unknown) => log.warn({ err: error }, 'stop failed'))
     }
   }
+  // Wait for every part, whatever happens to the others: one failing while another is still
+  // starting would otherwise stop what was started so far and leave the late one running.
   try {
-    const [database, temporal, mail] = await Promise.all([
+    const parts = [
       startDatabase({
         url: config.database.url,
         dir: path.join(config.dataDir, 'postgres'),
@@ -99,7 +101,10 @@ export async function startStack(
             dir: path.join(config.dataDir, 'mail'),
             log,
           }).then((sink) => ({ smtpUrl: track(sink).smtpUrl, uiUrl: sink.uiUrl, sink })),
-    ])
+    ] as const
+    await Promise.allSettled(parts)
+    // Every part is now started (and tracked) or failed: a failure stops them all below.
+    const [database, temporal, mail] = await Promise.all(parts)
     return {
       databaseUrl: database.url,
       temporal: temporal.settings,

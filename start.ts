@@ -1,7 +1,6 @@
 import path from 'node:path'
-import { createApp } from './api/app'
-import { serveApi } from './api/server'
-import { loadConfig } from './activities/config'
+import { fileURLToPath } from 'node:url'
+import { childEnv, loadConfig } from './activities/config'
 import { createDb } from './activities/db/db'
 import { migrateToLatest } from './activities/db/migrate'
 import { DEMO_PASSWORD, seedDemo } from './activities/db/seed'
@@ -9,21 +8,20 @@ import { runMain } from './activities/infra/errors'
 import { createLogger } from './activities/infra/logger'
 import { describeUrl } from './activities/infra/postgres'
 import { startStack } from './activities/infra/stack'
-import { connectClient } from './activities/infra/temporal-client'
+import { supervise } from './activities/infra/supervise'
 import { installTemporalRuntime } from './activities/runtime'
 import { createShutdown } from './activities/shutdown'
-import { createWorker } from './activities/worker'
 import { loadFieldCipher, loadPayloadCodec } from './activities/crypto/keyring'
-import { createMailTransport } from './activities/mail/transport'
-import { startNotificationSweeper } from './activities/notifications/sweeper'
-import { ensureRecertificationSchedule } from './activities/reverification-schedule'
 import { ensureUiBuilt } from './activities/infra/ui-build'
-import { ensureRetentionSchedule } from './activities/retention/schedule'
+
+const appEntry = fileURLToPath(new URL('./start-app.ts', import.meta.url))
 
 /**
  * `npm start`: the whole system on one machine. Starts what is not configured (PostgreSQL, the
- * Temporal dev server, a mail sink), migrates, seeds the demo once, and runs the worker and the
- * API in this process. Ctrl-C stops everything.
+ * Temporal dev server, a mail sink), migrates, seeds the demo once, then runs the worker and the
+ * API in one child process (`start-app.ts`) that it restarts should it die (EMBEDDED_RESTARTS in
+ * a row, with backoff); on giving up, it stops the servers it started rather than leave them
+ * running. Ctrl-C stops everything: the API and worker first, then the servers.
  */
 runMain(async () => {
   const config = loadConfig()
@@ -41,87 +39,47 @@ runMain(async () => {
     })
     lifecycle.add('embedded services', () => stack.stop())
 
-    const db = createDb(stack.databaseUrl)
-    lifecycle.add('database pool', () => db.destroy())
-    const applied = await migrateToLatest(db)
-    if (applied.length) log.info({ applied }, 'database migrated')
-    const seed = config.seedDemo ? await seedDemo(db) : undefined
-
-    const codec = await loadPayloadCodec(config)
-    const cipher = await loadFieldCipher(config)
-    const temporal = await connectClient(stack.temporal, { codec })
-    lifecycle.add('temporal client', () => temporal.connection.close())
-    const mail = { transport: createMailTransport(stack.mail.smtpUrl!), from: config.mail.from }
-    lifecycle.add('mail transport', async () => mail.transport.close())
-    const publicUrl = config.api.publicUrl ?? `http://${config.host}:${config.api.port}`
-    const { worker, connection } = await createWorker({
-      temporal: stack.temporal,
-      taskQueue: config.temporal.taskQueue,
-      db,
-      mail,
-      cipher,
-      publicUrl,
-      codec,
-      log,
-      registry: config.registry,
-      temporalClient: temporal,
-      memory: config.worker,
-    })
-    // The retention schedule (anonymisation of closed cases), created once by the first worker.
-    await ensureRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue }).catch(
-      (error: unknown) =>
-        log.warn({ err: error }, 'the retention schedule could not be created; create it by hand'),
-    )
-    // The recertification sweep (RECERTIFICATION_YEARS), created once by the first worker.
-    if (config.recertificationYears) {
-      await ensureRecertificationSchedule(temporal, {
-        taskQueue: config.temporal.taskQueue,
-        periodMs: config.recertificationYears * 365 * 24 * 3600 * 1000,
-      }).catch((error: unknown) =>
-        log.warn({ err: error }, 'the recertification schedule could not be created'),
-      )
+    const db = createDb(stack.databaseUrl, { max: 2 })
+    let seed: Awaited<ReturnType<typeof seedDemo>> | undefined
+    try {
+      const applied = await migrateToLatest(db)
+      if (applied.length) log.info({ applied }, 'database migrated')
+      seed = config.seedDemo ? await seedDemo(db) : undefined
+    } finally {
+      await db.destroy()
     }
-    const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
-    lifecycle.add('notification sweeper', () => sweeper.stop())
-    lifecycle.add('worker connection', () => connection.close())
-    const workerDone = worker.run()
-    lifecycle.add('worker', async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown()
-      await workerDone
-    })
-    workerDone.catch((error: unknown) => {
-      log.error({ err: error }, 'the worker stopped on a fatal error')
-      void lifecycle.shutdown('worker failure').then(() => process.exit(1))
-    })
-
+    // Here rather than in the child: a bad key is one line, and the key files exist before it reads them.
+    await loadPayloadCodec(config)
+    await loadFieldCipher(config)
     // The console and public pages are built here when their sources are newer than the build.
     await ensureUiBuilt(log)
-    const server = await serveApi(
-      createApp({
-        db,
-        temporal,
-        log,
-        codec,
-        cipher,
-        taskQueue: config.temporal.taskQueue,
-        secureCookies: config.api.publicUrl?.startsWith('https:') ?? false,
-        publicUrl: config.api.publicUrl,
-        trustProxy: config.api.trustProxy,
-        temporalUiOrigins: config.temporal.uiOrigins,
+
+    const app = supervise({
+      entry: appEntry,
+      env: childEnv({
+        DATABASE_URL: stack.databaseUrl,
+        TEMPORAL_ADDRESS: stack.temporal.address,
+        TEMPORAL_NAMESPACE: stack.temporal.namespace,
+        SMTP_URL: stack.mail.smtpUrl!,
       }),
-      config.host,
-      config.api.port,
-    )
-    lifecycle.add('api server', () => server.close())
+      maxRestarts: config.embeddedRestarts,
+      log,
+    })
+    lifecycle.add('API and worker process', () => app.stop())
+    const { url } = await app.firstReady
+    void app.gaveUp.then(() => {
+      process.exitCode = 1
+      return lifecycle.shutdown('the API and worker process keeps exiting')
+    })
 
     const lines = [
       '',
       'RSU Casework is running.',
-      `  Console       ${server.url}/admin/`,
-      `  Public pages  ${server.url}/  (submit and follow a grievance)`,
-      `  API           ${server.url}/api`,
-      `  API docs      ${server.url}/api/docs  (OpenAPI: ${server.url}/api/openapi.json)`,
-      `  Health        ${server.url}/api/health/ready`,
+      `  Console       ${url}/admin/`,
+      `  Public pages  ${url}/  (submit and follow a grievance)`,
+      `  API           ${url}/api`,
+      `  API docs      ${url}/api/docs  (OpenAPI: ${url}/api/openapi.json)`,
+      `  Health        ${url}/api/health/ready`,
       `  Temporal UI   ${stack.temporal.uiUrl ?? `(cluster at ${stack.temporal.address})`}`,
       `  Mail sink     ${stack.mail.uiUrl ?? `(relay ${new URL(stack.mail.smtpUrl!).host})`}`,
       `  PostgreSQL    ${describeUrl(stack.databaseUrl)}${config.database.url ? '' : ` (embedded, data in ${path.join(config.dataDir, 'postgres')})`}`,

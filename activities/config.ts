@@ -74,6 +74,9 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('rsu-casework'),
+  TEMPORAL_SEARCH_ATTRIBUTES: z
+    .enum(['ensure', 'check'], { error: 'must be ensure or check' })
+    .default('ensure'),
   TEMPORAL_TLS: flag(false),
   TEMPORAL_TLS_CERT: optionalString,
   TEMPORAL_TLS_KEY: optionalString,
@@ -127,6 +130,7 @@ const envSchema = z.object({
     .int('must be a whole number of KB')
     .min(50, 'must be at least 50 (KB)')
     .default(1200),
+  EMBEDDED_RESTARTS: z.coerce.number().int('must be a whole number').min(0).default(5),
   RECERTIFICATION_YEARS: z.coerce
     .number()
     .positive('must be a positive number of years')
@@ -147,6 +151,8 @@ export interface Config {
     address?: string
     namespace: string
     taskQueue: string
+    /** `ensure`: register the cases' search attributes when missing; `check`: refuse to start. */
+    searchAttributes: 'ensure' | 'check'
     tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string }
     apiKey?: string
     cliPath?: string
@@ -170,6 +176,8 @@ export interface Config {
   recertificationYears?: number
   /** The worker's memory budget, from which its workflow cache size is computed. */
   worker: WorkerMemory
+  /** How many times in a row `npm start` restarts its API + worker process before giving up. */
+  embeddedRestarts: number
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -225,6 +233,7 @@ export function loadConfig(
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      searchAttributes: e.TEMPORAL_SEARCH_ATTRIBUTES,
       tls: tlsWanted
         ? {
             certPath: e.TEMPORAL_TLS_CERT,
@@ -253,6 +262,7 @@ export function loadConfig(
     registry: { url: e.REGISTRY_URL, adapter: e.REGISTRY_ADAPTER, token: e.REGISTRY_TOKEN },
     recertificationYears: e.RECERTIFICATION_YEARS,
     worker: { memoryMb: e.WORKER_MEMORY_MB, cachedWorkflowKb: e.WORKER_CACHED_WORKFLOW_KB },
+    embeddedRestarts: e.EMBEDDED_RESTARTS,
   })
 }
 

@@ -1,4 +1,3 @@
-import { Client } from '@temporalio/client'
 import { loadConfig } from './config'
 import { createDb } from './db/db'
 import { assertSchemaCurrent } from './db/schema-check'
@@ -12,8 +11,9 @@ import { createWorker } from './worker'
 import { loadFieldCipher, loadPayloadCodec } from './crypto/keyring'
 import { createMailTransport } from './mail/transport'
 import { startNotificationSweeper } from './notifications/sweeper'
-import { ensureRetentionSchedule } from './retention/schedule'
-import { encryptedDataConverter } from './infra/temporal-client'
+import { ensureSearchAttributes } from './infra/search-attributes'
+import { connectClient } from './infra/temporal-client'
+import { ensureSchedules } from './schedules'
 
 /** `npm run worker`: one worker process; run as many as the load needs, on the same task queue. */
 runMain(async () => {
@@ -31,6 +31,10 @@ runMain(async () => {
     await assertSchemaCurrent(db)
     const codec = await loadPayloadCodec(config)
     const cipher = await loadFieldCipher(config)
+    const client = await connectClient(temporal, { codec })
+    lifecycle.add('temporal client', () => client.connection.close())
+    // Before anything runs: on a namespace without them, every case's workflow task would fail.
+    await ensureSearchAttributes(client, temporal, config.temporal.searchAttributes, log)
     const mail = { transport: createMailTransport(smtpUrl!), from: config.mail.from }
     lifecycle.add('mail transport', async () => mail.transport.close())
     const { worker, connection } = await createWorker({
@@ -44,18 +48,10 @@ runMain(async () => {
       log,
       registry: config.registry,
       memory: config.worker,
+      temporalClient: client,
     })
-    // The retention schedule (anonymisation of closed cases), created once by the first worker.
-    await ensureRetentionSchedule(
-      new Client({
-        connection,
-        namespace: temporal.namespace,
-        dataConverter: encryptedDataConverter(codec),
-      }),
-      { taskQueue: config.temporal.taskQueue },
-    ).catch((error: unknown) =>
-      log.warn({ err: error }, 'the retention schedule could not be created; create it by hand'),
-    )
+    // The retention and recertification schedules, created once by the first worker.
+    await ensureSchedules(client, config, log)
     const sweeper = startNotificationSweeper({ db, ...mail, cipher, log }, log)
     lifecycle.add('notification sweeper', () => sweeper.stop())
     lifecycle.add('worker connection', () => connection.close())

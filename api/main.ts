@@ -5,6 +5,7 @@ import { runMain } from '../activities/infra/errors'
 import { externalServices } from '../activities/infra/external'
 import { createLogger } from '../activities/infra/logger'
 import { checkDatabase } from '../activities/infra/postgres'
+import { ensureSearchAttributes } from '../activities/infra/search-attributes'
 import { connectClient } from '../activities/infra/temporal-client'
 import { createShutdown } from '../activities/shutdown'
 import { loadFieldCipher, loadPayloadCodec } from '../activities/crypto/keyring'
@@ -26,6 +27,8 @@ runMain(async () => {
     const cipher = await loadFieldCipher(config)
     const temporal = await connectClient(settings, { codec })
     lifecycle.add('temporal client', () => temporal.connection.close())
+    // Intakes would answer 201 for cases whose workflow tasks all fail on a namespace without them.
+    await ensureSearchAttributes(temporal, settings, config.temporal.searchAttributes, log)
     const server = await serveApi(
       createApp({
         db,

@@ -18,6 +18,7 @@ import { s4Storm } from './scenarios/s4-storm'
 import { s5Lists } from './scenarios/s5-lists'
 import { s6Cost } from './scenarios/s6-cost'
 import { s7Work } from './scenarios/s7-work'
+import { s8Campaign } from './scenarios/s8-campaign'
 import type { HttpGetResult } from './lib/generator'
 import type { DriveResult } from './lib/drive'
 import { repoRoot } from './lib/children'
@@ -180,6 +181,11 @@ async function main() {
       )
     if (wanted('S5'))
       await scenario('S5', 'lists and dashboard', pids, (ctx) => s5Lists(b, sizes, ctx, say))
+    // Last: the campaign's cases keep the worker busy after the measured part.
+    if (wanted('S8'))
+      await scenario('S8', 're-verification campaign', pids, (ctx) =>
+        s8Campaign(b, sizes, ctx, rawStartRate),
+      )
   } finally {
     await stop()
   }

@@ -12,6 +12,7 @@ import * as m20261129001010 from './2026_11_29_001010_create_reverification_tabl
 import * as m20261129001100 from './2026_11_29_001100_create_referrals_and_appeals'
 import * as m20261129001200 from './2026_11_29_001200_add_case_anonymisation'
 import * as m20261129001400 from './2026_11_29_001400_add_list_indexes'
+import * as m20261204000100 from './2026_12_04_000100_repair_retention_setting'
 import * as m20261204001500 from './2026_12_04_001500_create_security_audit'
 
 /**
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_001100_create_referrals_and_appeals': m20261129001100,
   '2026_11_29_001200_add_case_anonymisation': m20261129001200,
   '2026_11_29_001400_add_list_indexes': m20261129001400,
+  '2026_12_04_000100_repair_retention_setting': m20261204000100,
   '2026_12_04_001500_create_security_audit': m20261204001500,
 }

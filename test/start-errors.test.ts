@@ -96,6 +96,23 @@ describe('bad configuration', () => {
     }
   })
 
+  it('a Temporal that fails while PostgreSQL is still starting stops PostgreSQL once it is up: nothing is left behind', async () => {
+    // Not a Temporal CLI: it fails at once, while the embedded PostgreSQL is being created.
+    const dir = await mkdtemp(path.join(tmpdir(), 'rsu-parallel-'))
+    try {
+      const line = await failsWith('start.ts', {
+        DATA_DIR: dir,
+        DATABASE_URL: '',
+        TEMPORAL_ADDRESS: '',
+        TEMPORAL_CLI_PATH: '/bin/false',
+      })
+      expect(line).toContain('[TEMPORAL_START_FAILED]')
+      expect(await processesMentioning(dir)).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('the production processes without their external services', async () => {
     const line = await failsWith('api/main.ts', { DATABASE_URL: '', TEMPORAL_ADDRESS: '' })
     expect(line).toContain('set DATABASE_URL and TEMPORAL_ADDRESS')

@@ -1,13 +1,11 @@
 import path from 'node:path'
-import { SearchAttributeType } from '@temporalio/common'
-import { caseSearchAttributes } from '../../workflows/search-attributes'
 import type { Config } from '../config'
 import { startMailSink, type MailSink } from '../mail/sink'
-import { firstLine } from './errors'
 import type { Logger } from './logger'
 import { assertPortsFree, type PortClaim } from './ports'
 import { startDatabase, type DatabaseServer } from './postgres'
 import { resolveTemporalBinary } from './temporal-binary'
+import { ensureSearchAttributes } from './search-attributes'
 import { connectClient, type TemporalSettings } from './temporal-client'
 import {
   startDevServer,
@@ -82,8 +80,10 @@ export async function startStack(
       await part.stop().catch((error: unknown) => log.warn({ err: error }, 'stop failed'))
     }
   }
+  // Wait for every part, whatever happens to the others: one failing while another is still
+  // starting would otherwise stop what was started so far and leave the late one running.
   try {
-    const [database, temporal, mail] = await Promise.all([
+    const parts = [
       startDatabase({
         url: config.database.url,
         dir: path.join(config.dataDir, 'postgres'),
@@ -101,7 +101,10 @@ export async function startStack(
             dir: path.join(config.dataDir, 'mail'),
             log,
           }).then((sink) => ({ smtpUrl: track(sink).smtpUrl, uiUrl: sink.uiUrl, sink })),
-    ])
+    ] as const
+    await Promise.allSettled(parts)
+    // Every part is now started (and tracked) or failed: a failure stops them all below.
+    const [database, temporal, mail] = await Promise.all(parts)
     return {
       databaseUrl: database.url,
       temporal: temporal.settings,
@@ -127,7 +130,13 @@ async function startTemporal(
   const { namespace, tls, apiKey } = config.temporal
   if (config.temporal.address) {
     const settings = { address: config.temporal.address, namespace, tls, apiKey }
-    await ensureSearchAttributes(settings, log)
+    // A cluster we did not start: the cases' search attributes may be missing on it.
+    const client = await connectClient(settings)
+    try {
+      await ensureSearchAttributes(client, settings, config.temporal.searchAttributes, log)
+    } finally {
+      await client.connection.close()
+    }
     return { settings: { ...settings, embedded: false } }
   }
   const binary = await resolveTemporalBinary({
@@ -155,49 +164,4 @@ async function startTemporal(
     settings: { address: server.address, namespace, embedded: true, uiUrl: server.uiUrl },
     server,
   }
-}
-
-/**
- * On a cluster we did not start, registers the search attributes cases use when they are missing.
- * Where the operator API is not ours to call (Temporal Cloud), says what to register by hand.
- */
-async function ensureSearchAttributes(settings: TemporalSettings, log: Logger): Promise<void> {
-  const client = await connectClient(settings)
-  try {
-    const { operatorService } = client.connection
-    const existing = await operatorService.listSearchAttributes({ namespace: settings.namespace })
-    const known = new Set([
-      ...Object.keys(existing.customAttributes ?? {}),
-      ...Object.keys(existing.systemAttributes ?? {}),
-    ])
-    const missing = caseSearchAttributes.filter((key) => !known.has(key.name))
-    if (missing.length === 0) return
-    try {
-      await operatorService.addSearchAttributes({
-        namespace: settings.namespace,
-        searchAttributes: Object.fromEntries(
-          missing.map((key) => [key.name, indexedValueType[key.type]]),
-        ),
-      })
-      log.info({ added: missing.map((k) => k.name) }, 'registered search attributes')
-    } catch (error) {
-      log.warn(
-        { missing: missing.map((k) => `${k.name}:${k.type}`) },
-        `could not register search attributes (${firstLine(error)}): register them on the cluster`,
-      )
-    }
-  } finally {
-    await client.connection.close()
-  }
-}
-
-// temporal.api.enums.v1.IndexedValueType
-const indexedValueType: Record<SearchAttributeType, number> = {
-  [SearchAttributeType.TEXT]: 1,
-  [SearchAttributeType.KEYWORD]: 2,
-  [SearchAttributeType.INT]: 3,
-  [SearchAttributeType.DOUBLE]: 4,
-  [SearchAttributeType.BOOL]: 5,
-  [SearchAttributeType.DATETIME]: 6,
-  [SearchAttributeType.KEYWORD_LIST]: 7,
 }

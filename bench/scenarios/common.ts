@@ -22,6 +22,8 @@ export interface Sizes {
   openCasesBudgetSec: number
   listRows: number
   listSec: number
+  /** Households in the re-verification campaign of S7. */
+  campaign: number
 }
 
 export const QUICK: Sizes = {
@@ -35,6 +37,7 @@ export const QUICK: Sizes = {
   openCasesBudgetSec: 60,
   listRows: 100_000,
   listSec: 5,
+  campaign: 1_000,
 }
 
 /**
@@ -52,6 +55,7 @@ export const FULL: Sizes = {
   openCasesBudgetSec: 420,
   listRows: 1_000_000,
   listSec: 10,
+  campaign: 10_000,
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

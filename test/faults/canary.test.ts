@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client'
 import type { Payload } from '@temporalio/common'
 import { temporal } from '@temporalio/proto'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { reportsRoutes } from '../../api/routes/reports'
 import {
   addNoteUpdate,
@@ -113,6 +113,9 @@ beforeAll(async () => {
       : undefined,
   )
 }, 240_000)
+
+// A process that exited by itself fails the test during which it did.
+afterEach(() => Processes.expectNoCrash(processes?.crashes.splice(0)))
 
 afterAll(async () => {
   await processes?.killAll()

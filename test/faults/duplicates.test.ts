@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApiToken } from '../../api/auth/sessions'
 import { caseWorkflowId } from '../../workflows/messages'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
@@ -31,6 +31,9 @@ beforeAll(async () => {
     await createApiToken(tdb.db, { name: 'hotline', userId: await userId(tdb.db, 'agent.kati.1') })
   ).token
 })
+// A process that exited by itself fails the test during which it did.
+afterEach(() => Processes.expectNoCrash(processes?.crashes.splice(0)))
+
 afterAll(async () => {
   await processes?.killAll()
   await client?.connection.close()

@@ -14,39 +14,46 @@ import { grievanceInput } from '../helpers/fixtures'
 import { spawnEntry, type Spawned } from '../helpers/processes'
 import { eventually } from '../helpers/temporal'
 
-/** The processes of one fault test, each killed by its own process id at the end. */
+/**
+ * The processes of one fault test, each killed by its own process id at the end. A process that
+ * exits by itself (not killed by the test through `kill` or `killAll`) is a crash: it is recorded
+ * in `crashes`, and every fault test fails on one (`expectNoCrash`). Nothing restarts it: in
+ * production a crash is downtime, so here it is a failure, never something quietly papered over.
+ */
 export class Processes {
   private readonly all: Spawned[] = []
+  private readonly killedOnPurpose = new Set<Spawned>()
 
   constructor(private readonly base: Record<string, string>) {}
 
-  /** Workers that died by themselves (not killed by the test), with their last words. */
+  /** Processes of ours that exited by themselves, with their last words. */
   readonly crashes: string[] = []
   private stopping = false
 
-  /**
-   * `npm run worker` as a separate process; resolves once it polls its task queue. `supervised`:
-   * a worker that exits by itself is started again, as systemd or Kubernetes does in production;
-   * each such exit is recorded in `crashes`.
-   */
-  async worker(env: Record<string, string> = {}, { supervised = false } = {}): Promise<Spawned> {
-    const w = spawnEntry('activities/worker-main.ts', { ...this.base, ...env })
-    this.all.push(w)
-    if (supervised) {
-      w.child.once('exit', (code, signal) => {
-        if (this.stopping) return
-        this.crashes.push(`worker exited (${code ?? signal}): ${w.stderr().slice(-400)}`)
-        void this.worker(env, { supervised }).catch(() => undefined)
-      })
-    }
+  private track(p: Spawned, kind: string): Spawned {
+    this.all.push(p)
+    p.child.once('exit', (code, signal) => {
+      if (this.stopping || this.killedOnPurpose.has(p)) return
+      this.crashes.push(
+        `${kind} pid ${p.child.pid} exited by itself (${code ?? signal}): ${p.stderr().slice(-600)}`,
+      )
+    })
+    return p
+  }
+
+  /** `npm run worker` as a separate process; resolves once it polls its task queue. */
+  async worker(env: Record<string, string> = {}): Promise<Spawned> {
+    const w = this.track(
+      spawnEntry('activities/worker-main.ts', { ...this.base, ...env }),
+      'worker',
+    )
     await w.waitFor(/worker running/, 60_000)
     return w
   }
 
   /** `npm run api` as a separate process on a free port; resolves with its base URL. */
   async api(env: Record<string, string> = {}): Promise<{ process: Spawned; url: string }> {
-    const a = spawnEntry('api/main.ts', { ...this.base, API_PORT: '0', ...env })
-    this.all.push(a)
+    const a = this.track(spawnEntry('api/main.ts', { ...this.base, API_PORT: '0', ...env }), 'api')
     await a.waitFor(/API listening/, 60_000)
     const url = /"url":"(http:[^"]+)"/.exec(a.stdout() + a.stderr())?.[1]
     if (!url) throw new Error(`no URL in the API's log:\n${a.stdout()}`)
@@ -56,6 +63,18 @@ export class Processes {
   /** Everything the processes wrote (stdout and stderr): searched for canaries. */
   logs(): string {
     return this.all.map((p) => p.stdout() + p.stderr()).join('\n')
+  }
+
+  /** Kills one process on purpose (the fault under test), by its pid: not a crash. */
+  kill(p: Spawned, signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.killedOnPurpose.add(p)
+    p.child.kill(signal)
+  }
+
+  /** Fails when a process exited by itself; for the end of each test, after its cleanup. */
+  static expectNoCrash(crashes: string[] | undefined): void {
+    if (crashes?.length)
+      throw new Error(`a process of ours exited by itself:\n${crashes.join('\n')}`)
   }
 
   /** SIGKILL, by pid, to each process still running. */

@@ -30,11 +30,13 @@ let smtp: FaultySmtp | undefined
 afterEach(async (context) => {
   // A failed test shows what its processes said.
   if (context.task.result?.state === 'fail') console.error(processes?.logs().slice(-8000))
+  const crashes = processes?.crashes.slice()
   await processes?.killAll()
   await smtp?.down()
   await client?.connection.close()
   await tdb?.drop()
   tdb = client = processes = smtp = undefined
+  Processes.expectNoCrash(crashes)
 })
 
 async function setUp(name: string) {

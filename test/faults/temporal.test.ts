@@ -32,11 +32,13 @@ const servers: DevServer[] = []
 afterEach(async (context) => {
   // A failed test shows what its processes said.
   if (context.task.result?.state === 'fail') console.error(processes?.logs().slice(-8000))
+  const crashes = processes?.crashes.slice()
   await processes?.killAll()
   await client?.connection.close()
   await Promise.all(servers.splice(0).map((s) => s.stop()))
   await tdb?.drop()
   tdb = client = processes = undefined
+  Processes.expectNoCrash(crashes)
 })
 
 async function startServer(dir: string, port = 0): Promise<DevServer> {

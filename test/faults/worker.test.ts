@@ -27,11 +27,13 @@ let proxy: TcpProxy | undefined
 afterEach(async (context) => {
   // A failed test shows what its processes said.
   if (context.task.result?.state === 'fail') console.error(processes?.logs().slice(-8000))
+  const crashes = processes?.crashes.slice()
   await processes?.killAll()
   await proxy?.stop()
   await client?.connection.close()
   await tdb?.drop()
   tdb = client = processes = proxy = undefined
+  Processes.expectNoCrash(crashes)
 })
 
 const count = async (db: TestDatabase['db'], type: string) =>
@@ -88,7 +90,7 @@ describe('the worker killed', () => {
       timeoutMs: 60_000,
       what: 'a committed completion',
     })
-    first.child.kill('SIGKILL')
+    processes.kill(first)
     await first.exit()
     await processes.worker()
     await closing
@@ -157,7 +159,7 @@ describe('the worker killed', () => {
       },
       { what: '5 projections in flight' },
     )
-    first.child.kill('SIGKILL')
+    processes.kill(first)
     await first.exit()
     proxy.drop()
     expect(await count(tdb.db, 'task.completed'), 'nothing committed by the killed worker').toBe(0)
@@ -196,7 +198,7 @@ describe('the worker killed', () => {
         (await tdb.db.selectFrom('tasks').select('id').execute()).length === 5 ? true : undefined,
       { what: '5 triage tasks projected' },
     )
-    first.child.kill('SIGKILL')
+    processes.kill(first)
     await first.exit()
     // The fault is the outage itself: down while the at-risk (2 s) and breach (4 s) instants pass.
     const downSince = Date.now()

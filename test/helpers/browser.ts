@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Client } from '@temporalio/client'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { inject } from 'vitest'
 import { createLogger } from '../../activities/infra/logger'
 import { ensureUiBuilt, type UiAppName } from '../../activities/infra/ui-build'
 import { createApp } from '../../api/app'
@@ -79,13 +80,21 @@ export async function startBrowserStack(uis: UiAppName[]): Promise<BrowserStack>
   }
 }
 
-export const screenshotDir = path.join(repoRoot, 'docs', 'screenshots')
+/**
+ * Where the browser tests save their screenshots: `test-results/screenshots/` (ignored by git), so
+ * that `npm test` leaves the clone as it found it. `npm run screenshots` runs the browser tests
+ * with `screenshotDir` provided as `docs/screenshots` (the ones the README shows), on purpose.
+ */
+export function screenshotDir(): string {
+  return path.resolve(repoRoot, inject('screenshotDir') ?? path.join('test-results', 'screenshots'))
+}
 
-/** Saves the page as docs/screenshots/<name>.png (the README shows them), replacing the last one. */
+/** Saves the page as <screenshotDir>/<name>.png, replacing the last one. */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(screenshotDir, { recursive: true })
+  const dir = screenshotDir()
+  mkdirSync(dir, { recursive: true })
   await page.screenshot({
-    path: path.join(screenshotDir, `${name}.png`),
+    path: path.join(dir, `${name}.png`),
     fullPage: true,
     animations: 'disabled',
     caret: 'hide',

@@ -20,6 +20,8 @@ declare module 'vitest' {
     tmpRoot: string
     smtpUrl: string
     mailUiUrl: string
+    /** Where the browser tests save screenshots, from the repository root (`npm run screenshots`). */
+    screenshotDir?: string
   }
 }
 

@@ -20,7 +20,8 @@ import { eventually, type RunningWorker } from '../helpers/temporal'
 let tdb: TestDatabase
 let client: Client
 let worker: RunningWorker
-const HOUR = 3600
+// The default of migration 2026_11_29_001200, as the database holds it after the migrations.
+const FIVE_YEARS = 5 * 365 * 24 * 3600
 
 beforeAll(async () => {
   ;({ tdb, client, worker } = await startCaseStack())
@@ -64,12 +65,8 @@ const gone = async (handle: WorkflowHandle) =>
   )
 
 describe('retention: closed cases are anonymised after the configured period', () => {
-  it('anonymises the 2 expired closed cases (contacts, recipients, history), audits each once, and leaves the recent and the open case alone', async () => {
-    await tdb.db
-      .updateTable('appSettings')
-      .set({ value: { closedCaseSeconds: HOUR } })
-      .where('key', '=', 'retention')
-      .execute()
+  it('on a database built by the migrations alone, anonymises the 2 expired closed cases (contacts, recipients, history), audits each once, and leaves the recent and the open case alone', async () => {
+    // The retention period is the migrations' own default (5 years): nothing seeds it here.
     const contact = (n: string) => ({
       email: `retention-${n}-${randomUUID().slice(0, 6)}@exemple.ml`,
       phone: '+22370000000',
@@ -89,10 +86,10 @@ describe('retention: closed cases are anonymised after the configured period', (
       args: [stillOpen],
     })
     await eventually(() => contactOf(stillOpen.caseId), { what: 'the open case projected' })
-    // Two cases closed two hours ago: the period (one hour) has run out for them only.
+    // Two cases closed six years ago: the period (five years) has run out for them only.
     await tdb.db
       .updateTable('cases')
-      .set({ closedAt: sql<Date>`now() - interval '2 hours'` })
+      .set({ closedAt: sql<Date>`now() - interval '6 years'` })
       .where(
         'id',
         'in',
@@ -160,7 +157,7 @@ describe('retention: closed cases are anonymised after the configured period', (
           type: 'case.anonymised',
           actorRole: 'system',
           data: {
-            retentionSeconds: HOUR,
+            retentionSeconds: FIVE_YEARS,
             removed: { contacts: 1, recipients: outbox.length, workflowRuns: 1 },
           },
         },

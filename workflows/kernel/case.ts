@@ -313,9 +313,16 @@ export function createKernel<S extends KernelState>(opts: {
     ])
   }
 
+  /** The opening: search attributes the start did not give, then `case.opened` at its stage. */
+  const recordOpening = (actor: Actor, after: Record<string, unknown>, extra?: EventExtra) => {
+    opened()
+    emit('case.opened', actor, null, { status: 'open', stage: s().stage, ...after }, extra)
+  }
+
   return {
     rec,
     state: s,
+    recordOpening,
     emit,
     setStage,
     openTask,

@@ -3,6 +3,11 @@ import englishMessages from 'ra-language-english'
 /** Our messages in English; the key set must equal the other catalogue's (tested). */
 export const enMessages = {
   errors: {
+    GRANT_REFUSED: 'You cannot grant this right: you do not hold it, or not in this area.',
+    HOST_NOT_ALLOWED: 'Unknown service address.',
+    NOT_AN_OPERATOR: 'Reserved to Temporal operators.',
+    ORIGIN_NOT_ALLOWED: 'Request origin not allowed.',
+    SELF_GRANT_REFUSED: 'Nobody grants rights to themselves: another administrator must do it.',
     ACCOUNT_LOCKED: 'Account locked after too many attempts: try again later.',
     ALREADY_DECIDED: 'Already decided.',
     APPEAL_ALREADY_OPEN: 'An appeal of this decision is already running.',

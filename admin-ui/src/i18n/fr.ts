@@ -3,6 +3,13 @@ import frenchMessages from 'ra-language-french'
 /** Our messages in French; the key set must equal the other catalogue's (tested). */
 export const frMessages = {
   errors: {
+    GRANT_REFUSED:
+      'Vous ne pouvez pas accorder ce droit : vous ne le détenez pas, ou pas dans cette zone.',
+    HOST_NOT_ALLOWED: 'Adresse du service non reconnue.',
+    NOT_AN_OPERATOR: 'Réservé aux exploitants Temporal.',
+    ORIGIN_NOT_ALLOWED: 'Origine de la requête non autorisée.',
+    SELF_GRANT_REFUSED:
+      "Personne ne s'accorde de droits à soi-même : un autre administrateur doit le faire.",
     ACCOUNT_LOCKED: 'Compte verrouillé après trop de tentatives : réessayez plus tard.',
     ALREADY_DECIDED: 'Déjà décidé.',
     APPEAL_ALREADY_OPEN: 'Un recours contre cette décision est déjà en cours.',

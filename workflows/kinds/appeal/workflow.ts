@@ -85,14 +85,9 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
       handledTasks: [],
       ...(started ? { clock: [started], escalationLevel: 0, alerted: [] } : {}),
     })
-    k.opened()
-    k.emit(
-      'case.opened',
+    k.recordOpening(
       opening.openedBy,
-      null,
       {
-        status: 'open',
-        stage: 'review',
         contestedCaseId: opening.contestedCaseId,
         contestedKind: context.contestedKind,
         mode: opening.mode,

@@ -85,14 +85,9 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
     })
     const { state: opened, started, notify } = openedState(opening, context, at)
     holder.set(opened)
-    k.opened()
-    k.emit(
-      'case.opened',
+    k.recordOpening(
       opening.openedBy,
-      null,
       {
-        status: 'open',
-        stage: 'uptake',
         channel: opening.channel ?? null,
         anonymous: opening.anonymous ?? false,
       },

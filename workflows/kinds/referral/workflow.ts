@@ -257,14 +257,9 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
         : {}),
       alerted: [],
     })
-    k.opened()
-    k.emit(
-      'case.opened',
+    k.recordOpening(
       opening.openedBy,
-      null,
       {
-        status: 'open',
-        stage: 'routing',
         serviceCode: opening.serviceCode,
         sourceCaseId: opening.sourceCaseId,
         consent: {

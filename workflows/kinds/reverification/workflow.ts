@@ -150,14 +150,9 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
       alerted: [],
       attempts: [],
     })
-    k.opened()
-    emit(
-      'case.opened',
+    k.recordOpening(
       opening.openedBy,
-      null,
       {
-        status: 'open',
-        stage: 'opening',
         trigger: opening.trigger,
         householdId: opening.householdId,
         campaignId: opening.campaignId ?? null,

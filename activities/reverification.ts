@@ -1,3 +1,4 @@
+import { reverificationWorkflow } from '../workflows/kinds/reverification/workflow'
 import { createHash } from 'node:crypto'
 import { Context, ApplicationFailure } from '@temporalio/activity'
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client'
@@ -52,7 +53,7 @@ export async function startReverification(
   input: OpenReverificationInput,
 ): Promise<'started' | 'already_started'> {
   try {
-    await client.workflow.start('reverificationWorkflow', {
+    await client.workflow.start(reverificationWorkflow, {
       workflowId: caseWorkflowId(input.caseId),
       taskQueue,
       args: [input],

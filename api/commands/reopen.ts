@@ -1,3 +1,4 @@
+import { grievanceWorkflow } from '../../workflows/kinds/grievance/workflow'
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -58,7 +59,7 @@ export async function reopenCase(
     reopen: { state: closed, actor: options.actor, reason: options.reason.trim() },
   }
   try {
-    const started = await client.workflow.start('grievanceWorkflow', {
+    const started = await client.workflow.start(grievanceWorkflow, {
       workflowId,
       taskQueue: options.taskQueue,
       args: [input],

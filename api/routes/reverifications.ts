@@ -1,3 +1,4 @@
+import { reverificationCampaignWorkflow } from '../../workflows/kinds/reverification/campaign'
 import { createHash, randomUUID } from 'node:crypto'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Client } from '@temporalio/client'
@@ -228,7 +229,7 @@ export function reverificationsRoutes(deps: ReverificationsDeps) {
 
   const startCampaignWorkflow = async (campaignId: string) => {
     try {
-      await temporal.workflow.start('reverificationCampaignWorkflow', {
+      await temporal.workflow.start(reverificationCampaignWorkflow, {
         workflowId: `campaign-${campaignId}`,
         taskQueue: deps.taskQueue,
         args: [{ campaignId }],

@@ -44,8 +44,10 @@ export function isOutage(error: unknown): boolean {
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) {
     return true
   }
-  // gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal's client.
-  return (error as { name?: unknown } | null)?.name === 'ServiceError'
+  // gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal's client; an Update (or Update-with-Start,
+  // how cases open) whose call timed out or was cut is the same outage seen through an Update.
+  const name = (error as { name?: unknown } | null)?.name
+  return name === 'ServiceError' || name === 'WorkflowUpdateRPCTimeoutOrCancelledError'
 }
 
 /** `app.onError`: every failure becomes the JSON shape above; no stack trace leaves the server. */

@@ -83,7 +83,14 @@ describe('the SMTP server', () => {
     const handles = await Promise.all(inputs.map((i) => openCase(client, taskQueue, i)))
     await Promise.all(handles.map((h) => driveToClosure(h)))
 
-    const rows = await outbox(tdb.db)
+    // Notifications go out beside the case (the worker's dispatcher), not before it closes.
+    const rows = await eventually(
+      async () => {
+        const all = await outbox(tdb.db)
+        return all.length === 20 && all.every((r) => r.status !== 'pending') ? all : undefined
+      },
+      { what: 'every notification attempted' },
+    )
     expect(rows).toHaveLength(20)
     for (const row of rows) {
       expect(row).toMatchObject({ status: 'failed', attempts: 1 })

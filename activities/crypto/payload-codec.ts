@@ -213,3 +213,25 @@ export class EncryptionCodec implements PayloadCodec {
     })
   }
 }
+
+/**
+ * `codec`, refusing on decode any payload that is not encrypted: what the worker and the API's
+ * client read from Temporal must come from a holder of the payload key, so nobody who merely
+ * reaches the Temporal frontend can hand a case plaintext arguments. Only what Temporal itself
+ * keeps in the clear never passes a codec (search attributes, headers, the SDK's own markers).
+ * The codec endpoint for operators keeps the lenient `EncryptionCodec` (it shows any payload).
+ */
+export function refusingPlaintext(codec: PayloadCodec): PayloadCodec {
+  return {
+    encode: (payloads) => codec.encode(payloads),
+    async decode(payloads) {
+      for (const payload of payloads) {
+        // Security check: a payload without the encryption encoding was not written by us.
+        if (text(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) {
+          throw new Error('refused an unencrypted payload where an encrypted one is expected')
+        }
+      }
+      return await codec.decode(payloads)
+    },
+  }
+}

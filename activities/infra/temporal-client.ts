@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client'
 import { DefaultFailureConverter, type PayloadCodec } from '@temporalio/common'
 import type { Config } from '../config'
+import { refusingPlaintext } from '../crypto/payload-codec'
 import { firstLine, StartupError } from './errors'
 
 export type TemporalSettings = Pick<Config['temporal'], 'namespace' | 'tls' | 'apiKey'> & {
@@ -71,11 +72,12 @@ export async function connectClient(
 
 /**
  * Payloads encrypted by `codec`, and failure messages and stack traces too (they may quote what
- * a user typed): Temporal's history holds no plaintext. Client and worker use the same.
+ * a user typed): Temporal's history holds no plaintext, and plaintext payloads are refused on
+ * decode (`refusingPlaintext`). Client and worker use the same.
  */
 export function encryptedDataConverter(codec: PayloadCodec) {
   return {
-    payloadCodecs: [codec],
+    payloadCodecs: [refusingPlaintext(codec)],
     failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }),
   }
 }

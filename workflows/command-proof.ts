@@ -27,7 +27,20 @@ export interface CommandProof {
   mac: string
 }
 
-export type ProofRefusal = 'missing' | 'malformed' | 'unknown_key' | 'forged' | 'stale' | 'replayed'
+export type ProofRefusal =
+  'unencrypted' | 'missing' | 'malformed' | 'unknown_key' | 'forged' | 'stale' | 'replayed'
+
+/**
+ * What the worker's codec hands the workflow in place of a payload that was not encrypted
+ * (activities/crypto/payload-codec.ts `refusingPlaintext`): throwing there would fail the
+ * workflow task again and again and leave the case stuck; this value is refused cleanly instead.
+ */
+export const UNENCRYPTED_PAYLOAD = { rsuRefused: 'unencrypted payload' } as const
+
+export const isUnencryptedPayload = (value: unknown): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  (value as Record<string, unknown>).rsuRefused === UNENCRYPTED_PAYLOAD.rsuRefused
 
 /**
  * JSON with sorted object keys, so that the API (before encoding) and the workflow (after

@@ -12,6 +12,7 @@ import {
   COMMAND_PROOF_HEADER,
   COMMAND_PROOF_MAX_AGE_MS,
   commandKeysFromHex,
+  isUnencryptedPayload,
   type CommandProof,
   type ProofRefusal,
 } from './command-proof'
@@ -63,12 +64,14 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
   const check = (kind: 'update' | 'signal', name: string, args: unknown[], headers: Headers) => {
     const proof = proofOf(headers)
     const now = Date.now()
-    const reason = checkCommandProof(
-      proof,
-      keys,
-      { workflowId: workflowInfo().workflowId, message: name, args, now },
-      (nonce) => seen.has(nonce),
-    )
+    const reason = args.some(isUnencryptedPayload)
+      ? 'unencrypted'
+      : checkCommandProof(
+          proof,
+          keys,
+          { workflowId: workflowInfo().workflowId, message: name, args, now },
+          (nonce) => seen.has(nonce),
+        )
     if (reason) commandAudit.refused({ kind, name, reason })
     return { reason, proof, now }
   }
@@ -85,6 +88,16 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
               nonRetryable: true,
             })
           next(input)
+        },
+        async execute(input, next) {
+          // A start whose input was not encrypted was not ours: fail it, rather than run on it.
+          if (input.args.some(isUnencryptedPayload))
+            throw ApplicationFailure.create({
+              type: ErrorCode.COMMAND_NOT_AUTHENTICATED,
+              message: 'The case was started with an unencrypted input',
+              nonRetryable: true,
+            })
+          return await next(input)
         },
         async handleUpdate(input, next) {
           // Runs live and on replay: the nonce memory is the same either way.

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { commandInterceptors, encryptedDataConverter } from '../../activities/infra/temporal-client'
 import { parseKeyring, refusingPlaintext } from '../../activities/crypto/payload-codec'
-import { COMMAND_PROOF_HEADER, signCommand } from '../../workflows/command-proof'
+import {
+  COMMAND_PROOF_HEADER,
+  signCommand,
+  UNENCRYPTED_PAYLOAD,
+} from '../../workflows/command-proof'
 import {
   addNoteUpdate,
   caseWorkflowId,
@@ -248,15 +252,37 @@ describe('commands to a case need the API proof', () => {
 })
 
 describe('payloads', () => {
-  it('the worker and client refuse an unencrypted payload, and still read encrypted ones', async () => {
+  it('a case refuses a plaintext command (even with a valid proof) and keeps working', async () => {
+    const { caseId, handle, agent } = await openGrievance()
+    const plain = rawClient(commandInterceptors(testCommandKeys).workflow, true)
+    await expectForgedRefused(
+      caseId,
+      handle,
+      () =>
+        plain.workflow.getHandle(caseWorkflowId(caseId)).executeUpdate(addNoteUpdate, {
+          args: [{ actor: forgedManager, text: 'Note du faussaire' }],
+        }),
+      'unencrypted',
+    )
+    // The case still takes the API's commands (a decoding error would have left it stuck).
+    const before = (await events(caseId)).length
+    await handle.executeUpdate(addNoteUpdate, { args: [{ actor: agent, text: 'Après' }] })
+    expect((await events(caseId)).length).toBe(before + 1)
+  })
+
+  it('the worker and client read an unencrypted payload as a refusal, encrypted ones as they are', async () => {
     const strict = refusingPlaintext(testCodec)
     const plain = defaultPayloadConverter.toPayload({ actor: forgedManager, text: 'en clair' })
-    await expect(strict.decode([plain])).rejects.toThrow(/unencrypted payload/)
+    const [refused] = await strict.decode([plain])
+    expect(defaultPayloadConverter.fromPayload(refused!)).toEqual(UNENCRYPTED_PAYLOAD)
     const sealed = await strict.encode([plain])
-    expect(await strict.decode(sealed)).toEqual([
-      expect.objectContaining({ data: expect.any(Uint8Array) }),
-    ])
+    const [opened] = await strict.decode(sealed)
+    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual({
+      actor: forgedManager,
+      text: 'en clair',
+    })
     // The operators' codec endpoint keeps showing whatever Temporal holds, plaintext included.
     expect(await testCodec.decode([plain])).toEqual([plain])
+    await expect(strict.decode([plain])).resolves.not.toEqual([plain])
   })
 })

@@ -51,6 +51,16 @@ export function workflowBundleOptions(commandKeys: Keyring) {
   } satisfies Partial<BundleOptions>
 }
 
+/** `workflowBundleOptions` as `Worker.create` takes them, for a worker that bundles at start. */
+export function workerBundleOptions(commandKeys: Keyring) {
+  const { workflowInterceptorModules, webpackConfigHook } = workflowBundleOptions(commandKeys)
+  return {
+    workflowsPath,
+    interceptors: { workflowModules: workflowInterceptorModules },
+    bundlerOptions: { webpackConfigHook },
+  }
+}
+
 /** One command a workflow refused: which case, which message, why; never its arguments. */
 export interface CommandRefusal {
   workflowId: string
@@ -160,16 +170,7 @@ export async function createWorker(
     sinks: commandAuditSinks(logRefusal(options.log)),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : (() => {
-          const { workflowInterceptorModules, webpackConfigHook } = workflowBundleOptions(
-            options.commandKeys,
-          )
-          return {
-            workflowsPath,
-            interceptors: { workflowModules: workflowInterceptorModules },
-            bundlerOptions: { webpackConfigHook },
-          }
-        })()),
+      : workerBundleOptions(options.commandKeys)),
   })
   return { worker, connection }
 }

@@ -11,6 +11,7 @@ import { installTemporalRuntime } from './activities/runtime'
 import { createShutdown } from './activities/shutdown'
 import { createWorker } from './activities/worker'
 import { loadFieldCipher, loadPayloadCodec } from './activities/crypto/keyring'
+import { loadCommandKeys } from './activities/crypto/command-signing'
 import { createMailTransport } from './activities/mail/transport'
 import { startNotificationSweeper } from './activities/notifications/sweeper'
 import { ensureSchedules } from './activities/schedules'
@@ -39,7 +40,8 @@ runMain(async () => {
     lifecycle.add('database pool', () => db.destroy())
     const codec = await loadPayloadCodec(config)
     const cipher = await loadFieldCipher(config)
-    const temporal = await connectClient(settings, { codec })
+    const commandKeys = await loadCommandKeys(config)
+    const temporal = await connectClient(settings, { codec, commandKeys })
     lifecycle.add('temporal client', () => temporal.connection.close())
     const mail = { transport: createMailTransport(smtpUrl!), from: config.mail.from }
     lifecycle.add('mail transport', async () => mail.transport.close())
@@ -52,6 +54,7 @@ runMain(async () => {
       cipher,
       publicUrl,
       codec,
+      commandKeys,
       log,
       registry: config.registry,
       temporalClient: temporal,

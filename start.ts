@@ -12,6 +12,7 @@ import { supervise } from './activities/infra/supervise'
 import { installTemporalRuntime } from './activities/runtime'
 import { createShutdown } from './activities/shutdown'
 import { loadFieldCipher, loadPayloadCodec } from './activities/crypto/keyring'
+import { loadCommandKeys } from './activities/crypto/command-signing'
 import { ensureUiBuilt } from './activities/infra/ui-build'
 
 const appEntry = fileURLToPath(new URL('./start-app.ts', import.meta.url))
@@ -51,6 +52,7 @@ runMain(async () => {
     // Here rather than in the child: a bad key is one line, and the key files exist before it reads them.
     await loadPayloadCodec(config)
     await loadFieldCipher(config)
+    await loadCommandKeys(config)
     // The console and public pages are built here when their sources are newer than the build.
     await ensureUiBuilt(log)
 

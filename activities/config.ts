@@ -115,6 +115,7 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default('RSU Casework <no-reply@rsu.localhost>'),
   PAYLOAD_KEYS: optionalString,
   DATA_KEYS: optionalString,
+  COMMAND_KEYS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: flag(true),
   REGISTRY_URL: urlWithProtocols(['http:', 'https:'], 'https://registry.example.ml/api').optional(),
@@ -168,6 +169,8 @@ export interface Config {
   payloadKeys?: string
   /** `id:base64key,…` (first = active) encrypting sensitive fields at rest; unset: a key file. */
   dataKeys?: string
+  /** `id:base64key,…` (first = active) signing the API's commands to cases; unset: a key file. */
+  commandKeys?: string
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   seedDemo: boolean
   /** The social registry; without a URL, the households table stands in for it. */
@@ -257,6 +260,7 @@ export function loadConfig(
     mail: { smtpUrl: e.SMTP_URL, smtpPort: e.SMTP_PORT, uiPort: e.MAIL_UI_PORT, from: e.MAIL_FROM },
     payloadKeys: e.PAYLOAD_KEYS,
     dataKeys: e.DATA_KEYS,
+    commandKeys: e.COMMAND_KEYS,
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
     registry: { url: e.REGISTRY_URL, adapter: e.REGISTRY_ADAPTER, token: e.REGISTRY_TOKEN },

@@ -9,6 +9,7 @@ import { installTemporalRuntime } from './runtime'
 import { createShutdown } from './shutdown'
 import { createWorker } from './worker'
 import { loadFieldCipher, loadPayloadCodec } from './crypto/keyring'
+import { loadCommandKeys } from './crypto/command-signing'
 import { createMailTransport } from './mail/transport'
 import { startNotificationSweeper } from './notifications/sweeper'
 import { ensureSearchAttributes } from './infra/search-attributes'
@@ -31,7 +32,8 @@ runMain(async () => {
     await assertSchemaCurrent(db)
     const codec = await loadPayloadCodec(config)
     const cipher = await loadFieldCipher(config)
-    const client = await connectClient(temporal, { codec })
+    const commandKeys = await loadCommandKeys(config)
+    const client = await connectClient(temporal, { codec, commandKeys })
     lifecycle.add('temporal client', () => client.connection.close())
     // Before anything runs: on a namespace without them, every case's workflow task would fail.
     await ensureSearchAttributes(client, temporal, config.temporal.searchAttributes, log)
@@ -45,6 +47,7 @@ runMain(async () => {
       cipher,
       publicUrl: config.api.publicUrl,
       codec,
+      commandKeys,
       log,
       registry: config.registry,
       memory: config.worker,

@@ -9,6 +9,7 @@ import { ensureSearchAttributes } from '../activities/infra/search-attributes'
 import { connectClient } from '../activities/infra/temporal-client'
 import { createShutdown } from '../activities/shutdown'
 import { loadFieldCipher, loadPayloadCodec } from '../activities/crypto/keyring'
+import { loadCommandKeys } from '../activities/crypto/command-signing'
 import { createApp } from './app'
 import { serveApi } from './server'
 
@@ -25,7 +26,8 @@ runMain(async () => {
     await assertSchemaCurrent(db)
     const codec = await loadPayloadCodec(config)
     const cipher = await loadFieldCipher(config)
-    const temporal = await connectClient(settings, { codec })
+    const commandKeys = await loadCommandKeys(config)
+    const temporal = await connectClient(settings, { codec, commandKeys })
     lifecycle.add('temporal client', () => temporal.connection.close())
     // Intakes would answer 201 for cases whose workflow tasks all fail on a namespace without them.
     await ensureSearchAttributes(temporal, settings, config.temporal.searchAttributes, log)

@@ -40,6 +40,8 @@ export const refusalStatus: Record<ErrorCode, ContentfulStatusCode> = {
   CONSENT_REQUIRED: 422,
   CONSENT_OVERRIDE_NOT_ALLOWED: 403,
   ACTION_NOT_SUPPORTED: 409,
+  // The API's own command refused: its command key differs from the workers' (misconfiguration).
+  COMMAND_NOT_AUTHENTICATED: 500,
 }
 
 const isErrorCode = (type: unknown): type is ErrorCode =>

@@ -5,7 +5,7 @@ import { freePort } from '../activities/infra/ports'
 import { caseWorkflowId } from '../workflows/messages'
 import { createTestDatabase, type TestDatabase } from './helpers/db'
 import { grievanceInput, seedGeography } from './helpers/fixtures'
-import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from './helpers/codec'
+import { TEST_COMMAND_KEYS, TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from './helpers/codec'
 import { spawnEntry, type Spawned } from './helpers/processes'
 import { connectTestClient, eventually } from './helpers/temporal'
 
@@ -42,6 +42,7 @@ describe('separate API and worker processes', () => {
       SMTP_URL: inject('smtpUrl'),
       PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
       DATA_KEYS: TEST_DATA_KEYS,
+      COMMAND_KEYS: TEST_COMMAND_KEYS,
     }
     const worker = spawnEntry('activities/worker-main.ts', env)
     const api = spawnEntry('api/main.ts', env)

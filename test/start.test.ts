@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EncryptionCodec, loadOrCreateKeyring } from '../activities/crypto/payload-codec'
 import { freePort } from '../activities/infra/ports'
-import { encryptedDataConverter } from '../activities/infra/temporal-client'
+import { commandInterceptors, encryptedDataConverter } from '../activities/infra/temporal-client'
 import { caseSnapshotQuery, caseWorkflowId, closeCaseUpdate } from '../workflows/messages'
 import { grievanceInput } from './helpers/fixtures'
 import { processesMentioning, spawnEntry } from './helpers/processes'
@@ -74,7 +74,11 @@ describe('npm start on embedded defaults', () => {
       new EncryptionCodec(await loadOrCreateKeyring(path.join(dataDir, 'payload-keys.json'))),
     )
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` })
-    const client = new Client({ connection, dataConverter })
+    // …and signs its commands with the command key file it created there.
+    const interceptors = commandInterceptors(
+      await loadOrCreateKeyring(path.join(dataDir, 'command-keys.json')),
+    )
+    const client = new Client({ connection, dataConverter, interceptors })
     const handle = await client.workflow.start('grievanceWorkflow', {
       workflowId: caseWorkflowId(input.caseId),
       taskQueue: 'rsu-casework',
@@ -99,9 +103,11 @@ describe('npm start on embedded defaults', () => {
     expect(output).not.toContain('database migrated')
 
     const connection2 = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` })
-    const handle2 = new Client({ connection: connection2, dataConverter }).workflow.getHandle(
-      caseWorkflowId(input.caseId),
-    )
+    const handle2 = new Client({
+      connection: connection2,
+      dataConverter,
+      interceptors,
+    }).workflow.getHandle(caseWorkflowId(input.caseId))
     expect((await handle2.describe()).status.name).toBe('RUNNING')
     const closed = await handle2.executeUpdate(closeCaseUpdate, {
       args: [{ reason: 'resolved', actor: { userId: null, role: 'supervisor' } }],

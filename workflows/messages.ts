@@ -382,6 +382,8 @@ export const ErrorCode = {
   CONSENT_OVERRIDE_NOT_ALLOWED: 'CONSENT_OVERRIDE_NOT_ALLOWED',
   /** A command this kind of case does not take (e.g. a grievance-only command on a referral). */
   ACTION_NOT_SUPPORTED: 'ACTION_NOT_SUPPORTED',
+  /** A command without a valid, fresh, unused proof that the API issued it (forged or replayed). */
+  COMMAND_NOT_AUTHENTICATED: 'COMMAND_NOT_AUTHENTICATED',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Payload, PayloadCodec } from '@temporalio/common'
 // A dependency of @temporalio/common (same version); CommonJS, hence the default import.
 import proto from '@temporalio/proto'
+import { UNENCRYPTED_PAYLOAD } from '../../workflows/command-proof'
 
 const ProtoPayload = proto.temporal.api.common.v1.Payload
 
@@ -211,5 +212,32 @@ export class EncryptionCodec implements PayloadCodec {
       }
       return ProtoPayload.toObject(ProtoPayload.decode(plain)) as Payload
     })
+  }
+}
+
+/**
+ * `codec`, refusing on decode any payload that is not encrypted: what the worker and the API's
+ * client read from Temporal must come from a holder of the payload key, so nobody who merely
+ * reaches the Temporal frontend can hand a case plaintext arguments. Only what Temporal itself
+ * keeps in the clear never passes a codec (search attributes, headers, the SDK's own markers).
+ * Such a payload decodes to `UNENCRYPTED_PAYLOAD`, which the workflows refuse (an Update is
+ * rejected, a Signal dropped, a start failed): throwing here would fail the workflow task on
+ * every attempt and leave the case stuck. The codec endpoint for operators keeps the lenient
+ * `EncryptionCodec` (it shows any payload).
+ */
+const refusedPayload: Payload = {
+  metadata: { encoding: Buffer.from('json/plain') },
+  data: Buffer.from(JSON.stringify(UNENCRYPTED_PAYLOAD)),
+}
+
+export function refusingPlaintext(codec: PayloadCodec): PayloadCodec {
+  return {
+    encode: (payloads) => codec.encode(payloads),
+    async decode(payloads) {
+      // Security check: a payload without the encryption encoding was not written by us.
+      const sealed = (p: Payload) => text(p.metadata?.encoding) === ENCRYPTED_ENCODING
+      const opened = await codec.decode(payloads.filter(sealed))
+      return payloads.map((p) => (sealed(p) ? opened.shift()! : refusedPayload))
+    },
   }
 }

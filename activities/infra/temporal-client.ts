@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client'
 import { DefaultFailureConverter, type PayloadCodec } from '@temporalio/common'
 import type { Config } from '../config'
+import { commandSigningInterceptor } from '../crypto/command-signing'
+import { refusingPlaintext, type Keyring } from '../crypto/payload-codec'
 import { firstLine, StartupError } from './errors'
 
 export type TemporalSettings = Pick<Config['temporal'], 'namespace' | 'tls' | 'apiKey'> & {
@@ -36,7 +38,7 @@ export async function connectionOptions(settings: TemporalSettings) {
  */
 export async function connectClient(
   settings: TemporalSettings,
-  options: { codec?: PayloadCodec; timeoutMs?: number } = {},
+  options: { codec?: PayloadCodec; commandKeys?: Keyring; timeoutMs?: number } = {},
 ): Promise<Client> {
   const timeoutMs = options.timeoutMs ?? 5_000
   let connection: Connection
@@ -66,16 +68,23 @@ export async function connectClient(
     connection,
     namespace: settings.namespace,
     dataConverter: options.codec ? encryptedDataConverter(options.codec) : undefined,
+    interceptors: options.commandKeys ? commandInterceptors(options.commandKeys) : undefined,
   })
+}
+
+/** A client's interceptors signing its commands to cases (activities/crypto/command-signing.ts). */
+export function commandInterceptors(commandKeys: Keyring) {
+  return { workflow: [commandSigningInterceptor(commandKeys)] }
 }
 
 /**
  * Payloads encrypted by `codec`, and failure messages and stack traces too (they may quote what
- * a user typed): Temporal's history holds no plaintext. Client and worker use the same.
+ * a user typed): Temporal's history holds no plaintext, and plaintext payloads are refused on
+ * decode (`refusingPlaintext`). Client and worker use the same.
  */
 export function encryptedDataConverter(codec: PayloadCodec) {
   return {
-    payloadCodecs: [codec],
+    payloadCodecs: [refusingPlaintext(codec)],
     failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }),
   }
 }

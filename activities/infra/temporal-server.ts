@@ -44,12 +44,24 @@ const typeNames: Record<SearchAttributeType, string> = {
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
 }
 
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/
+
+/**
+ * Where the dev server listens: loopback, always. Its frontend takes any command from anyone who
+ * reaches it (no TLS, no authentication), so even with HOST=0.0.0.0 for the API, Temporal and its
+ * Web UI stay on this machine (docs/security-commands.md).
+ */
+export function loopbackHost(host: string): string {
+  return LOOPBACK.test(host) ? host : '127.0.0.1'
+}
+
 /**
  * Starts `temporal server start-dev` bound to `host`, with its state in a SQLite file under `dir`
  * and the cases' search attributes registered, and resolves once the namespace answers.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const { binary, dir, host, namespace, log } = options
+  const { binary, dir, namespace, log } = options
+  const host = loopbackHost(options.host)
   const port = options.port || (await freePort(host))
   const uiPort = options.uiPort === 0 ? await freePort(host) : options.uiPort
   await stopLeftoverDevServer(dir, log)
@@ -152,14 +164,15 @@ export async function startDownloadedDevServer(
   options: Omit<DevServerOptions, 'binary'>,
 ): Promise<DevServer> {
   const { TestWorkflowEnvironment } = await import('@temporalio/testing')
-  const port = options.port || (await freePort(options.host))
+  const host = loopbackHost(options.host)
+  const port = options.port || (await freePort(host))
   await mkdir(options.dir, { recursive: true })
   let env: Awaited<ReturnType<typeof TestWorkflowEnvironment.createLocal>>
   try {
     env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'cached-download' },
-        ip: options.host,
+        ip: host,
         port,
         ui: options.uiPort !== undefined,
         uiPort: options.uiPort || undefined,
@@ -175,9 +188,9 @@ export async function startDownloadedDevServer(
     )
   }
   return {
-    address: `${options.host}:${port}`,
+    address: `${host}:${port}`,
     namespace: options.namespace,
-    uiUrl: options.uiPort ? `http://${options.host}:${options.uiPort}` : undefined,
+    uiUrl: options.uiPort ? `http://${host}:${options.uiPort}` : undefined,
     stop: () => env.teardown(),
   }
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { Client } from '@temporalio/client'
 import { loadConfig } from '../../activities/config'
 import { loadFieldCipher, loadPayloadCodec } from '../../activities/crypto/keyring'
+import { loadCommandKeys } from '../../activities/crypto/command-signing'
 import { createDb, type Db } from '../../activities/db/db'
 import { migrateToLatest } from '../../activities/db/migrate'
 import { createLogger, type Logger } from '../../activities/infra/logger'
@@ -140,7 +141,8 @@ export async function startBench(options: { profileDir?: string } = {}): Promise
     // Keys created once here, shared through DATA_DIR by every process (as on one machine).
     const codec = await loadPayloadCodec(config)
     await loadFieldCipher(config)
-    const client = await connectClient(stack.temporal, { codec })
+    const commandKeys = await loadCommandKeys(config)
+    const client = await connectClient(stack.temporal, { codec, commandKeys })
     parts.push({ stop: () => client.connection.close() })
 
     const apiPort = await freePort()

@@ -9,7 +9,7 @@ import {
   type Actor,
   type OpenCaseInput,
 } from '../../workflows/messages'
-import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
+import { TEST_COMMAND_KEYS, TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
 import { grievanceInput } from '../helpers/fixtures'
 import { spawnEntry, type Spawned } from '../helpers/processes'
 import { eventually } from '../helpers/temporal'
@@ -102,6 +102,7 @@ export function processEnv(options: {
     SMTP_URL: options.smtpUrl ?? inject('smtpUrl'),
     PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     DATA_KEYS: TEST_DATA_KEYS,
+    COMMAND_KEYS: TEST_COMMAND_KEYS,
     LOG_LEVEL: 'info',
   }
 }

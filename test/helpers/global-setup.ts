@@ -8,7 +8,8 @@ import { loadConfig } from '../../activities/config'
 import { createLogger } from '../../activities/infra/logger'
 import { startStack } from '../../activities/infra/stack'
 import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
-import { workflowsPath } from '../../activities/worker'
+import { workflowBundleOptions } from '../../activities/worker'
+import { testCommandKeys } from './codec'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,7 +50,10 @@ export default async function setup(project: TestProject) {
   })
   const [stack, bundle] = await Promise.all([
     startStack(config, log),
-    bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
+    bundleWorkflowCode({
+      ...workflowBundleOptions(testCommandKeys),
+      logger: new DefaultLogger('WARN'),
+    }),
   ])
   // The servers run in their own process groups: should the run end without its teardown (a
   // killed or crashed runner), stop them as the process exits rather than leave them behind.

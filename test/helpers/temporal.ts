@@ -4,8 +4,9 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import nodemailer from 'nodemailer'
 import { inject } from 'vitest'
 import { createActivities } from '../../activities'
-import { encryptedDataConverter } from '../../activities/infra/temporal-client'
-import { testCipher, testCodec } from './codec'
+import { commandInterceptors, encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { commandAuditSinks, type CommandRefusal } from '../../activities/worker'
+import { testCipher, testCodec, testCommandKeys } from './codec'
 import type { Db } from '../../activities/db/db'
 
 let runtimeInstalled = false
@@ -16,15 +17,22 @@ export function quietTemporalRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('WARN') })
 }
 
-/** A client on the run's Temporal dev server. */
+/**
+ * A client on the run's Temporal dev server, signing its commands as the API does (the suite's
+ * command key), so that tests sending Updates directly stand in for the API.
+ */
 export async function connectTestClient(address = inject('temporalAddress')): Promise<Client> {
   const connection = await Connection.connect({ address })
   return new Client({
     connection,
     namespace: inject('namespace'),
     dataConverter: encryptedDataConverter(testCodec),
+    interceptors: commandInterceptors(testCommandKeys),
   })
 }
+
+/** Commands the test workers' workflows refused for want of the API's proof, as they come. */
+export const commandRefusals: CommandRefusal[] = []
 
 export interface RunningWorker {
   taskQueue: string
@@ -59,6 +67,7 @@ export async function startTestWorker(
     }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
     dataConverter: encryptedDataConverter(testCodec),
+    sinks: commandAuditSinks((refusal) => commandRefusals.push(refusal)),
   })
   const running = worker.run()
   return {

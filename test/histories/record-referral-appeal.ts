@@ -15,8 +15,8 @@ import { migrateToLatest } from '../../activities/db/migrate'
 import { createLogger } from '../../activities/infra/logger'
 import { startStack } from '../../activities/infra/stack'
 import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
-import { encryptedDataConverter } from '../../activities/infra/temporal-client'
-import { workflowsPath } from '../../activities/worker'
+import { commandInterceptors, encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { workerBundleOptions } from '../../activities/worker'
 import { appealViewQuery, type OpenAppealInput } from '../../workflows/kinds/appeal/messages'
 import {
   caseWorkflowId,
@@ -31,7 +31,7 @@ import {
   reportReferralUpdate,
   type OpenReferralInput,
 } from '../../workflows/kinds/referral/messages'
-import { testCipher, testCodec } from '../helpers/codec'
+import { testCipher, testCodec, testCommandKeys } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases, userId } from '../helpers/fixtures'
 
 /**
@@ -60,7 +60,7 @@ async function main() {
     const worker = await Worker.create({
       connection,
       taskQueue: 'record',
-      workflowsPath,
+      ...workerBundleOptions(testCommandKeys),
       dataConverter,
       activities: createActivities({
         db,
@@ -71,6 +71,7 @@ async function main() {
     const client = new Client({
       connection: await Connection.connect({ address: stack.temporal.address }),
       dataConverter,
+      interceptors: commandInterceptors(testCommandKeys),
     })
     const poll = async <T>(probe: () => Promise<T | undefined>): Promise<T> => {
       for (;;) {

@@ -14,12 +14,12 @@ import { migrateToLatest } from '../../activities/db/migrate'
 import { createLogger } from '../../activities/infra/logger'
 import { startStack } from '../../activities/infra/stack'
 import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
-import { encryptedDataConverter } from '../../activities/infra/temporal-client'
-import { workflowsPath } from '../../activities/worker'
+import { commandInterceptors, encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { workerBundleOptions } from '../../activities/worker'
 import type { HumanTask } from '../../workflows/kernel/tasks'
 import { caseWorkflowId, completeTaskUpdate, type Actor } from '../../workflows/messages'
 import { spawnedReverificationId } from '../../workflows/kinds/reverification/messages'
-import { testCipher, testCodec } from '../helpers/codec'
+import { testCipher, testCodec, testCommandKeys } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
 
 /**
@@ -51,11 +51,12 @@ async function main() {
     const client = new Client({
       connection: await Connection.connect({ address: stack.temporal.address }),
       dataConverter,
+      interceptors: commandInterceptors(testCommandKeys),
     })
     const worker = await Worker.create({
       connection,
       taskQueue: 'record',
-      workflowsPath,
+      ...workerBundleOptions(testCommandKeys),
       dataConverter,
       activities: createActivities({
         db,

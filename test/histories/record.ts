@@ -14,8 +14,8 @@ import { migrateToLatest } from '../../activities/db/migrate'
 import { createLogger } from '../../activities/infra/logger'
 import { startStack } from '../../activities/infra/stack'
 import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
-import { encryptedDataConverter } from '../../activities/infra/temporal-client'
-import { workflowsPath } from '../../activities/worker'
+import { commandInterceptors, encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { workerBundleOptions } from '../../activities/worker'
 import {
   caseWorkflowId,
   closeCaseUpdate,
@@ -29,7 +29,7 @@ import {
   type Actor,
 } from '../../workflows/messages'
 import { reopenCase } from '../../api/commands/reopen'
-import { testCipher, testCodec } from '../helpers/codec'
+import { testCipher, testCodec, testCommandKeys } from '../helpers/codec'
 import { actor, grievanceInput, seedForCases } from '../helpers/fixtures'
 
 /**
@@ -61,7 +61,7 @@ async function main() {
     const worker = await Worker.create({
       connection,
       taskQueue: 'record',
-      workflowsPath,
+      ...workerBundleOptions(testCommandKeys),
       dataConverter,
       activities: createActivities({
         db,
@@ -72,6 +72,7 @@ async function main() {
     const client = new Client({
       connection: await Connection.connect({ address: stack.temporal.address }),
       dataConverter,
+      interceptors: commandInterceptors(testCommandKeys),
     })
     await worker.runUntil(async () => {
       const start = async (name: string, overrides: Parameters<typeof grievanceInput>[0]) => {

@@ -9,7 +9,7 @@ import { retentionScheduleId } from '../../activities/retention/schedule'
 import { recertificationScheduleId } from '../../activities/reverification-schedule'
 import { caseSearchAttributes } from '../../workflows/search-attributes'
 import { caseWorkflowId } from '../../workflows/messages'
-import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS, testCodec } from '../helpers/codec'
+import { TEST_COMMAND_KEYS, TEST_DATA_KEYS, TEST_PAYLOAD_KEYS, testCodec } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedGeography } from '../helpers/fixtures'
 import { spawnEntry, type Spawned } from '../helpers/processes'
@@ -74,6 +74,7 @@ function entry(file: string, namespace: string, extra: Record<string, string> = 
     SMTP_URL: inject('smtpUrl'),
     PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     DATA_KEYS: TEST_DATA_KEYS,
+    COMMAND_KEYS: TEST_COMMAND_KEYS,
     ...extra,
   })
   running.push(p)

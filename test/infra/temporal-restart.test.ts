@@ -6,8 +6,8 @@ import { inject } from 'vitest'
 import { createLogger } from '../../activities/infra/logger'
 import { startDevServer, type DevServer } from '../../activities/infra/temporal-server'
 import { caseSnapshotQuery, caseWorkflowId, closeCaseUpdate } from '../../workflows/messages'
-import { encryptedDataConverter } from '../../activities/infra/temporal-client'
-import { testCodec } from '../helpers/codec'
+import { commandInterceptors, encryptedDataConverter } from '../../activities/infra/temporal-client'
+import { testCodec, testCommandKeys } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedGeography } from '../helpers/fixtures'
 import { eventually, startTestWorker } from '../helpers/temporal'
@@ -39,6 +39,7 @@ async function startServer(dir: string) {
     connection: await Connection.connect({ address: server.address }),
     namespace: server.namespace,
     dataConverter: encryptedDataConverter(testCodec),
+    interceptors: commandInterceptors(testCommandKeys),
   })
   return { server, client }
 }

@@ -47,10 +47,15 @@ export async function appealWorkflow(input: AppealInput): Promise<CaseSnapshot> 
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
   setHandler(appealViewQuery, () => current())
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => {
-    const projected = await k.rec.answer()
-    return { ...current(), projected }
-  })
+  setHandler(
+    caseOpenedUpdate,
+    async () => {
+      const projected = await k.rec.answer()
+      return { ...current(), projected }
+    },
+    // A validator, so that the command-proof interceptor (workflows/interceptors.ts) checks it.
+    { validator: () => undefined },
+  )
 
   if (!holder.opened()) {
     const opening = input as OpenAppealInput

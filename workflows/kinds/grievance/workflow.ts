@@ -49,10 +49,15 @@ export async function grievanceWorkflow(input: GrievanceInput): Promise<CaseSnap
   registerGrievanceHandlers(k)
   setHandler(grievanceViewQuery, () => ({ ...current(), sla: k.sla()! }))
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => {
-    const projected = await k.rec.answer()
-    return { ...current(), projected }
-  })
+  setHandler(
+    caseOpenedUpdate,
+    async () => {
+      const projected = await k.rec.answer()
+      return { ...current(), projected }
+    },
+    // A validator, so that the command-proof interceptor (workflows/interceptors.ts) checks it.
+    { validator: () => undefined },
+  )
 
   const at = k.now().toISOString()
   if ('reopen' in input) {

@@ -163,10 +163,15 @@ export async function referralWorkflow(input: ReferralInput): Promise<CaseSnapsh
   registerCaseHandlers(k, { closeBy: ['supervisor', 'system'] })
   setHandler(referralViewQuery, () => current())
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => {
-    const projected = await k.rec.answer()
-    return { ...current(), projected }
-  })
+  setHandler(
+    caseOpenedUpdate,
+    async () => {
+      const projected = await k.rec.answer()
+      return { ...current(), projected }
+    },
+    // A validator, so that the command-proof interceptor (workflows/interceptors.ts) checks it.
+    { validator: () => undefined },
+  )
   setHandler(
     acceptReferralUpdate,
     async (c) => {

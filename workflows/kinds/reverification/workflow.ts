@@ -104,10 +104,15 @@ export async function reverificationWorkflow(input: ReverificationInput): Promis
   })
   setHandler(reverificationViewQuery, () => ({ ...current(), sla: k.sla()! }))
   setHandler(caseViewQuery, () => ({ ...current(), sla: k.sla() ?? null }))
-  setHandler(caseOpenedUpdate, async () => {
-    const projected = await k.rec.answer()
-    return { ...current(), projected }
-  })
+  setHandler(
+    caseOpenedUpdate,
+    async () => {
+      const projected = await k.rec.answer()
+      return { ...current(), projected }
+    },
+    // A validator, so that the command-proof interceptor (workflows/interceptors.ts) checks it.
+    { validator: () => undefined },
+  )
 
   // ---- Opening: the household from the registry (waits while the registry is down). ----
 

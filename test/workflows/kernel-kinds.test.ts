@@ -170,8 +170,6 @@ async function clockNotesLinks(caseId: string, otherCaseId: string) {
   expect(live.links).toEqual([{ toCaseId: otherCaseId, kind: 'related' }])
 }
 
-let aReferral = ''
-
 describe('the kernel on every kind', () => {
   it('a re-verification reminds and escalates on its visit (stage) target and on its own, up the ladder', async () => {
     const started = await post('/api/reverifications', CERCLE, { householdId: 'RSU-0000003' })
@@ -207,7 +205,6 @@ describe('the kernel on every kind', () => {
     })
     expect(opened.status).toBe(201)
     const caseId = opened.body.id as string
-    aReferral = caseId
     await eventsOf(caseId, 'sla.at_risk')
     const [escalated] = await eventsOf(caseId, 'case.escalated')
     expect(escalated!.after).toMatchObject({ escalationLevel: 1, areaCode: 'ML-2-KATI' })
@@ -300,7 +297,9 @@ describe('the kernel on every kind', () => {
             query: `WorkflowId = '${caseWorkflowId(caseId)}'`,
           }))
             found.push(run)
-          return found.length > 1 ? found : undefined
+          // Visibility catches up: the chain is listed once its last run is, still running.
+          const running = found.filter((r) => r.status.name !== 'CONTINUED_AS_NEW')
+          return found.length > 1 && running.length === 1 ? found : undefined
         },
         { what: 'a continued run' },
       )
@@ -313,6 +312,5 @@ describe('the kernel on every kind', () => {
     } finally {
       await tdb.db.deleteFrom('appSettings').where('key', '=', 'workflow_history_limit').execute()
     }
-    expect(aReferral).not.toBe('')
   })
 })

@@ -3,6 +3,8 @@ import englishMessages from 'ra-language-english'
 /** Our messages in English; the key set must equal the other catalogue's (tested). */
 export const enMessages = {
   errors: {
+    COMMAND_NOT_AUTHENTICATED:
+      'The command was not recognised as coming from the API: it is refused.',
     GRANT_REFUSED: 'You cannot grant this right: you do not hold it, or not in this area.',
     HOST_NOT_ALLOWED: 'Unknown service address.',
     NOT_AN_OPERATOR: 'Reserved to Temporal operators.',

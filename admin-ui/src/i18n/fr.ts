@@ -3,6 +3,8 @@ import frenchMessages from 'ra-language-french'
 /** Our messages in French; the key set must equal the other catalogue's (tested). */
 export const frMessages = {
   errors: {
+    COMMAND_NOT_AUTHENTICATED:
+      'La commande n’a pas été reconnue comme venant de l’API : elle est refusée.',
     GRANT_REFUSED:
       'Vous ne pouvez pas accorder ce droit : vous ne le détenez pas, ou pas dans cette zone.',
     HOST_NOT_ALLOWED: 'Adresse du service non reconnue.',

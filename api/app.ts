@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import type { FieldCipher } from '../activities/crypto/field-cipher'
+import type { WebhookPolicy } from '../activities/referrals/webhook-target'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
 import { refuseControlCharacters } from './control-characters'
@@ -53,6 +54,8 @@ export interface AppDeps {
   consoleOrigins?: string[]
   /** Encrypts secrets stored by the API (partner webhook secrets); without it they are refused. */
   cipher?: FieldCipher
+  /** Where partner webhooks may point (config); unset: https only, any public host. */
+  partnerWebhooks?: WebhookPolicy
 }
 
 /** The embedded Temporal Web UI (TEMPORAL_UI_PORT's default), as a browser names its origin. */
@@ -91,7 +94,10 @@ export function createApp(deps: AppDeps) {
     .route('/reverifications', reverificationsRoutes(deps))
     .route('/referrals', referralsRoutes(deps))
     .route('/appeals', appealsRoutes(deps))
-    .route('/partners', partnerWebhookRoutes({ db: deps.db, cipher: deps.cipher }))
+    .route(
+      '/partners',
+      partnerWebhookRoutes({ db: deps.db, cipher: deps.cipher, policy: deps.partnerWebhooks }),
+    )
     .route('/', breakGlassRoutes(deps))
     .route('/', referenceRoutes(deps))
     .route('/', reportsRoutes(deps))

@@ -72,13 +72,14 @@ export function createApp(deps: AppDeps) {
         secureCookies: deps.secureCookies ?? false,
         cipher: deps.cipher,
         log: deps.log,
+        origins: deps.consoleOrigins,
       }),
     )
     .route('/public', publicRoutes(deps))
   // Everything about cases and tasks needs a signed-in user (or a system's token).
   // Default deny: every route of the API needs a signed-in user (or a system's token), but for
   // the few that are public by design.
-  const auth = requireAuth({ db: deps.db })
+  const auth = requireAuth({ db: deps.db, origins: deps.consoleOrigins })
   const open = ['/api/health', '/api/auth', '/api/public', '/api/openapi.json', '/api/docs']
   api.use('*', async (c, next) => {
     const path = c.req.path

@@ -235,6 +235,8 @@ export function authRoutes(deps: {
   /** Seals TOTP secrets at rest (the data keys); without it (some tests) they are kept as is. */
   cipher?: FieldCipher
   log?: Logger
+  /** Other origins whose pages may write with a session (the console's, when elsewhere). */
+  origins?: readonly string[]
 }) {
   const { db } = deps
   const seal = (secret: string) => (deps.cipher ? deps.cipher.encrypt(secret) : secret)
@@ -244,7 +246,7 @@ export function authRoutes(deps: {
   const sealAgain = (stored: string) =>
     deps.cipher && deps.cipher.keyIdOf(stored) === null ? seal(stored) : stored
   const now = deps.now ?? (() => new Date())
-  const authDeps: AuthDeps = { db, now }
+  const authDeps: AuthDeps = { db, now, origins: deps.origins }
   const cookie = {
     path: '/api',
     httpOnly: true,

@@ -16,6 +16,7 @@ import { deadline } from './deadline'
 import { codecRoutes, LOOPBACK_HOSTS } from './routes/codec'
 import { consoleStaticRoutes } from './routes/console-static'
 import { requireAuth } from './auth/middleware'
+import { userLimits, type UserLimits } from './auth/user-limits'
 import { clientAddressMiddleware, type TrustProxy } from './auth/throttle'
 import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
@@ -56,6 +57,8 @@ export interface AppDeps {
   cipher?: FieldCipher
   /** Where partner webhooks may point (config); unset: https only, any public host. */
   partnerWebhooks?: WebhookPolicy
+  /** Per-user request and refusal limits (api/auth/user-limits.ts); unset: the defaults. */
+  userLimits?: UserLimits
 }
 
 /** The embedded Temporal Web UI (TEMPORAL_UI_PORT's default), as a browser names its origin. */
@@ -80,13 +83,16 @@ export function createApp(deps: AppDeps) {
   // Default deny: every route of the API needs a signed-in user (or a system's token), but for
   // the few that are public by design.
   const auth = requireAuth({ db: deps.db, origins: deps.consoleOrigins })
+  const limited = userLimits(deps.userLimits, { log: deps.log })
   const open = ['/api/health', '/api/auth', '/api/public', '/api/openapi.json', '/api/docs']
   api.use('*', async (c, next) => {
     const path = c.req.path
     if (open.some((p) => path === p || path.startsWith(`${p}/`))) return next()
     // The codec endpoint has its own guard (operators with a second factor, or their tokens).
     if (deps.codec && path.startsWith('/api/temporal-codec/')) return next()
-    return auth(c, next)
+    return auth(c, async () => {
+      await limited(c, next)
+    })
   })
   api
     .route('/case-kinds', caseKindsRoutes())

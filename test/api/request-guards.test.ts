@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_PASSWORD, seedDemo } from '../../activities/db/seed'
 import { createLogger } from '../../activities/infra/logger'
 import { createApp } from '../../api/app'
+import { createApiToken } from '../../api/auth/sessions'
 import { serveApi } from '../../api/server'
 import { fromAddress, signInThroughRoutes, type BrowserSession } from '../helpers/api'
 import { testCodec } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
+import { userId } from '../helpers/fixtures'
 import { connectTestClient } from '../helpers/temporal'
 
 let tdb: TestDatabase
@@ -119,26 +121,67 @@ describe('request guards', () => {
         },
         fromAddress('192.0.2.32'),
       )
-    for (const headers of [
+    const refused: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'http://localhost', 'sec-fetch-site': 'cross-site' },
-    ]) {
+    ]
+    for (const headers of refused) {
       const res = await write(headers)
       expect(res.status, JSON.stringify(headers)).toBe(403)
       expect(await codeOf(res), JSON.stringify(headers)).toBe('CSRF_ORIGIN_REFUSED')
     }
     // This site's pages, a listed console origin, and clients that send neither header pass
     // (to the case lookup: a 404 for a case that does not exist).
-    for (const headers of [
+    const passed: Record<string, string>[] = [
       {},
       { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' },
       { origin: 'https://console.rsu.example.ml', 'sec-fetch-site': 'same-site' },
-    ]) {
+    ]
+    for (const headers of passed) {
       const res = await write(headers)
       expect(res.status, JSON.stringify(headers)).toBe(404)
     }
+  })
+
+  it('a user probing ids is held back before the access audit fills up; others are not', async () => {
+    const limited = createApp({
+      db: tdb.db,
+      temporal,
+      log: createLogger('silent', false),
+      codec: testCodec,
+      taskQueue: 'unused',
+      userLimits: { requestsPerMinute: 1000, refusalsPerMinute: 5 },
+    })
+    const token = async (username: string) =>
+      (await createApiToken(tdb.db, { name: username, userId: await userId(tdb.db, username) }))
+        .token
+    const prober = await token('agent.kati.2')
+    const other = await token('agent.kati.1')
+    const as = (bearer: string, path: string) =>
+      limited.request(path, { headers: { authorization: `Bearer ${bearer}` } })
+    const audited = async () =>
+      (
+        await tdb.db
+          .selectFrom('accessAudit')
+          .select('id')
+          .where('userId', '=', await userId(tdb.db, 'agent.kati.2'))
+          .execute()
+      ).length
+    const before = await audited()
+    for (let i = 0; i < 5; i++)
+      expect((await as(prober, `/api/cases/G-probe-${i}`)).status).toBe(404)
+    const held = await as(prober, '/api/cases/G-probe-5')
+    expect(held.status).toBe(429)
+    expect(held.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(await codeOf(held)).toBe('RATE_LIMITED')
+    // Held back for every request, nothing more written; another user goes on.
+    for (let i = 6; i < 50; i++)
+      expect((await as(prober, `/api/cases/G-probe-${i}`)).status).toBe(429)
+    expect((await as(prober, '/api/cases')).status).toBe(429)
+    expect(await audited()).toBe(before + 5)
+    expect((await as(other, '/api/cases')).status).toBe(200)
   })
 })

@@ -5,8 +5,11 @@ import { createRateLimiter } from './throttle'
 import type { AppEnv } from './types'
 
 export interface UserLimits {
-  /** Requests per minute per signed-in user (a runaway script, a scraper). */
-  requestsPerMinute: number
+  /**
+   * Requests per minute per signed-in user (a runaway script, a scraper); unset: none here (the
+   * reverse proxy's limit applies; partner systems and benchmarks legitimately send many).
+   */
+  requestsPerMinute?: number
   /**
    * Refusals (404: hidden or missing alike) per minute per user before their requests are held
    * back: every refusal writes an `access_audit` row, and probing ids must not flood it.
@@ -14,7 +17,7 @@ export interface UserLimits {
   refusalsPerMinute: number
 }
 
-export const DEFAULT_USER_LIMITS: UserLimits = { requestsPerMinute: 1200, refusalsPerMinute: 300 }
+export const DEFAULT_USER_LIMITS: UserLimits = { refusalsPerMinute: 300 }
 
 /**
  * Per-user limits on the authenticated API, after `requireAuth`: past either limit the user's
@@ -28,7 +31,9 @@ export function userLimits(
   opts: { now?: () => Date; log?: Logger } = {},
 ): MiddlewareHandler<AppEnv> {
   const now = opts.now ?? (() => new Date())
-  const requests = createRateLimiter({ limit: limits.requestsPerMinute, windowMs: 60_000, now })
+  const requests = limits.requestsPerMinute
+    ? createRateLimiter({ limit: limits.requestsPerMinute, windowMs: 60_000, now })
+    : null
   // Held back as the limit-th refusal is answered: the one that would pass it never runs.
   const refusals = createRateLimiter({
     limit: Math.max(1, limits.refusalsPerMinute - 1),
@@ -46,7 +51,7 @@ export function userLimits(
       throw new ApiError(429, 'RATE_LIMITED', 'Too many refused requests: wait before retrying')
     }
     if (until !== undefined) held.delete(user.id)
-    const counted = requests.hit(user.id)
+    const counted = requests?.hit(user.id) ?? { allowed: true as const }
     if (!counted.allowed) {
       c.header('Retry-After', String(counted.retryAfterSeconds))
       throw new ApiError(429, 'RATE_LIMITED', 'Too many requests: wait before retrying')

@@ -153,7 +153,7 @@ describe('request guards', () => {
       log: createLogger('silent', false),
       codec: testCodec,
       taskQueue: 'unused',
-      userLimits: { requestsPerMinute: 1000, refusalsPerMinute: 5 },
+      userLimits: { requestsPerMinute: 60, refusalsPerMinute: 5 },
     })
     const token = async (username: string) =>
       (await createApiToken(tdb.db, { name: username, userId: await userId(tdb.db, username) }))
@@ -183,5 +183,9 @@ describe('request guards', () => {
     expect((await as(prober, '/api/cases')).status).toBe(429)
     expect(await audited()).toBe(before + 5)
     expect((await as(other, '/api/cases')).status).toBe(200)
+    // And past the request limit, even without a refusal.
+    const answers = []
+    for (let i = 0; i < 60; i++) answers.push((await as(other, '/api/cases')).status)
+    expect(answers.filter((s) => s === 429).length).toBe(1)
   })
 })

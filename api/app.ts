@@ -34,6 +34,7 @@ import { partnerWebhookRoutes } from './routes/partner-webhooks'
 import { reportsRoutes } from './routes/reports'
 import { reverificationsRoutes } from './routes/reverifications'
 import { tasksRoutes } from './routes/tasks'
+import { tokenRoutes } from './routes/tokens'
 
 export interface AppDeps {
   db: Db
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps) {
   })
   api
     .route('/case-kinds', caseKindsRoutes())
+    .route('/tokens', tokenRoutes(deps))
     .route('/cases', casesRoutes(deps))
     .route('/tasks', tasksRoutes(deps))
     .route('/reverifications', reverificationsRoutes(deps))

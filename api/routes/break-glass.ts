@@ -208,7 +208,7 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
    * written, audited and reported to the area's focal points, all in one transaction.
    */
   const grant = async (
-    user: AuthUser,
+    userId: string,
     role: string,
     found: { id: string; areaCode: string; reference: string | null },
     reason: string,
@@ -216,13 +216,13 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
   ) =>
     db.transaction().execute(async (trx) => {
       // Serialises concurrent breaks of one person on one case: never two grants.
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`break-glass:${user.id}:${found.id}`}, 0))`.execute(
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`break-glass:${userId}:${found.id}`}, 0))`.execute(
         trx,
       )
       const running = await trx
         .selectFrom('breakGlassGrants')
         .select('expiresAt')
-        .where('userId', '=', user.id)
+        .where('userId', '=', userId)
         .where('caseId', '=', found.id)
         .where('expiresAt', '>', sql<Date>`now()`)
         .executeTakeFirst()
@@ -231,7 +231,7 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
       const { id: grantId } = await trx
         .insertInto('breakGlassGrants')
         .values({
-          userId: user.id,
+          userId: userId,
           caseId: found.id,
           reason,
           expiresAt,
@@ -240,7 +240,7 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await audit(trx, [{ userId: user.id, action: 'break_glass', caseId: found.id, role }])
+      await audit(trx, [{ userId: userId, action: 'break_glass', caseId: found.id, role }])
       // The programme's focal points for the case: holders of clearance whose area covers it.
       const focal = await trx
         .selectFrom('users as u')
@@ -251,13 +251,14 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
         .where('u.sensitiveClearance', '=', true)
         .where('u.active', '=', true)
         .where('ur.roleCode', 'in', ['case_worker', 'supervisor', 'programme_manager'])
-        .where('u.id', '<>', user.id)
+        .where('u.id', '<>', userId)
         .where('u.email', 'is not', null)
         .select(['u.id', 'u.email'])
         .distinct()
         .execute()
       const link = deps.publicUrl
-        ? new URL('/admin/#/break-glass', deps.publicUrl).toString()
+        ? // The console has no break-glass page yet: its home, where the focal point signs in.
+          new URL('/admin/', deps.publicUrl).toString()
         : undefined
       await queueNotifications(
         trx,
@@ -364,7 +365,7 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
           .executeTakeFirstOrThrow()
         return c.json(requestDto(pending), 202)
       }
-      const { expiresAt, created } = await grant(user, role, found, reason)
+      const { expiresAt, created } = await grant(user.id, role, found, reason)
       return c.json({ caseId: id, expiresAt: expiresAt.toISOString() }, created ? 201 : 200)
     })
     .openapi(requestsRoute, async (c) => {
@@ -411,7 +412,7 @@ export function breakGlassRoutes(deps: { db: Db; cipher?: FieldCipher; publicUrl
         .where('roleCode', 'in', [...DESIGNATED])
         .executeTakeFirst()
       await grant(
-        { id: row.userId } as AuthUser,
+        row.userId,
         requester?.roleCode ?? 'supervisor',
         { id: row.caseId, areaCode: row.areaCode, reference: row.reference },
         row.reason,

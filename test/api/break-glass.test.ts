@@ -141,7 +141,7 @@ describe('break-glass access', () => {
     ])
     expect(outbox[0]!.params).toEqual({
       reference: `RSU-${kayesNormal}`,
-      link: 'https://rsu.example.ml/admin/#/break-glass',
+      link: 'https://rsu.example.ml/admin/',
     })
   })
 

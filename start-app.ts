@@ -59,6 +59,7 @@ runMain(async () => {
       registry: config.registry,
       temporalClient: temporal,
       memory: config.worker,
+      partnerWebhooks: config.partnerWebhooks,
     })
     // The retention and recertification schedules, created once by the first worker.
     await ensureSchedules(temporal, config, log)
@@ -87,6 +88,7 @@ runMain(async () => {
         publicUrl: config.api.publicUrl,
         trustProxy: config.api.trustProxy,
         temporalUiOrigins: config.temporal.uiOrigins,
+        partnerWebhooks: config.partnerWebhooks,
       }),
       config.host,
       config.api.port,

@@ -132,6 +132,25 @@ const envSchema = z.object({
     .min(50, 'must be at least 50 (KB)')
     .default(1200),
   EMBEDDED_RESTARTS: z.coerce.number().int('must be a whole number').min(0).default(5),
+  /** Host names partner webhooks may point to (`partner.example.org`, `*.example.org`); unset: any public host. */
+  PARTNER_WEBHOOK_HOSTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) =>
+        hosts.every((h) =>
+          /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h),
+        ),
+      {
+        error: 'must be host names separated by commas, like partner.example.org,*.ngo.ml',
+      },
+    )
+    .optional(),
   RECERTIFICATION_YEARS: z.coerce
     .number()
     .positive('must be a positive number of years')
@@ -181,6 +200,11 @@ export interface Config {
   worker: WorkerMemory
   /** How many times in a row `npm start` restarts its API + worker process before giving up. */
   embeddedRestarts: number
+  /**
+   * Where partner webhooks may point: https only outside the embedded default (no DATABASE_URL
+   * nor TEMPORAL_ADDRESS), and the PARTNER_WEBHOOK_HOSTS allow-list when set.
+   */
+  partnerWebhooks: { httpsOnly: boolean; allowedHosts: string[] }
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -267,6 +291,10 @@ export function loadConfig(
     recertificationYears: e.RECERTIFICATION_YEARS,
     worker: { memoryMb: e.WORKER_MEMORY_MB, cachedWorkflowKb: e.WORKER_CACHED_WORKFLOW_KB },
     embeddedRestarts: e.EMBEDDED_RESTARTS,
+    partnerWebhooks: {
+      httpsOnly: Boolean(e.DATABASE_URL || e.TEMPORAL_ADDRESS),
+      allowedHosts: e.PARTNER_WEBHOOK_HOSTS ?? [],
+    },
   })
 }
 

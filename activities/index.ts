@@ -12,6 +12,7 @@ import { createRegistryClient, type RegistryClient } from './registry'
 import { createReverificationActivities } from './reverification'
 import type { Client } from '@temporalio/client'
 import { createReferralActivities } from './referrals/activities'
+import type { Resolve, WebhookPolicy } from './referrals/webhook-target'
 import { createAppealActivities } from './appeals/activities'
 import { createRetentionActivities } from './retention/anonymise'
 
@@ -29,6 +30,10 @@ export interface ActivityDeps {
   temporal?: { client: Client; taskQueue: string }
   /** Wakes the notification dispatcher once a projection queued outbox rows. */
   dispatchNotifications?: () => void
+  /** Where partner webhooks may point (config); unset: https only, any public host. */
+  partnerWebhooks?: WebhookPolicy
+  /** Resolves webhook hosts before each delivery (tests give their own); unset: the system's. */
+  resolveWebhookHost?: Resolve
 }
 
 /**
@@ -79,6 +84,8 @@ export function createActivities(deps: ActivityDeps) {
       cipher: deps.cipher,
       publicUrl: deps.publicUrl,
       log: deps.log,
+      webhooks: deps.partnerWebhooks,
+      resolve: deps.resolveWebhookHost,
     }),
     ...createAppealActivities({ db: deps.db, cipher: deps.cipher, publicUrl: deps.publicUrl }),
     ...createRetentionActivities({ db: deps.db }),

@@ -51,6 +51,7 @@ runMain(async () => {
       log,
       registry: config.registry,
       memory: config.worker,
+      partnerWebhooks: config.partnerWebhooks,
       temporalClient: client,
     })
     // The retention and recertification schedules, created once by the first worker.

@@ -117,6 +117,8 @@ export interface WorkerOptions {
    * default from the heap limit.
    */
   memory?: WorkerMemory
+  /** Where partner webhooks may point (`Config['partnerWebhooks']`). */
+  partnerWebhooks?: Config['partnerWebhooks']
 }
 
 /**
@@ -152,6 +154,7 @@ export async function createWorker(
       publicUrl: options.publicUrl,
       log: options.log,
       registry,
+      partnerWebhooks: options.partnerWebhooks,
       // Campaign and sweep activities start cases: with no client given, one that connects on
       // first use (most workers never need it).
       temporal: {

@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import type { FieldCipher } from '../activities/crypto/field-cipher'
+import type { WebhookPolicy } from '../activities/referrals/webhook-target'
 import type { Db } from '../activities/db/db'
 import type { Logger } from '../activities/infra/logger'
 import { refuseControlCharacters } from './control-characters'
@@ -15,6 +16,7 @@ import { deadline } from './deadline'
 import { codecRoutes, LOOPBACK_HOSTS } from './routes/codec'
 import { consoleStaticRoutes } from './routes/console-static'
 import { requireAuth } from './auth/middleware'
+import { userLimits, type UserLimits } from './auth/user-limits'
 import { clientAddressMiddleware, type TrustProxy } from './auth/throttle'
 import type { AppEnv } from './auth/types'
 import { authRoutes } from './routes/auth'
@@ -32,6 +34,7 @@ import { partnerWebhookRoutes } from './routes/partner-webhooks'
 import { reportsRoutes } from './routes/reports'
 import { reverificationsRoutes } from './routes/reverifications'
 import { tasksRoutes } from './routes/tasks'
+import { tokenRoutes } from './routes/tokens'
 
 export interface AppDeps {
   db: Db
@@ -53,6 +56,10 @@ export interface AppDeps {
   consoleOrigins?: string[]
   /** Encrypts secrets stored by the API (partner webhook secrets); without it they are refused. */
   cipher?: FieldCipher
+  /** Where partner webhooks may point (config); unset: https only, any public host. */
+  partnerWebhooks?: WebhookPolicy
+  /** Per-user request and refusal limits (api/auth/user-limits.ts); unset: the defaults. */
+  userLimits?: UserLimits
 }
 
 /** The embedded Temporal Web UI (TEMPORAL_UI_PORT's default), as a browser names its origin. */
@@ -69,29 +76,37 @@ export function createApp(deps: AppDeps) {
         secureCookies: deps.secureCookies ?? false,
         cipher: deps.cipher,
         log: deps.log,
+        origins: deps.consoleOrigins,
       }),
     )
     .route('/public', publicRoutes(deps))
   // Everything about cases and tasks needs a signed-in user (or a system's token).
   // Default deny: every route of the API needs a signed-in user (or a system's token), but for
   // the few that are public by design.
-  const auth = requireAuth({ db: deps.db })
+  const auth = requireAuth({ db: deps.db, origins: deps.consoleOrigins })
+  const limited = userLimits(deps.userLimits, { log: deps.log })
   const open = ['/api/health', '/api/auth', '/api/public', '/api/openapi.json', '/api/docs']
   api.use('*', async (c, next) => {
     const path = c.req.path
     if (open.some((p) => path === p || path.startsWith(`${p}/`))) return next()
     // The codec endpoint has its own guard (operators with a second factor, or their tokens).
     if (deps.codec && path.startsWith('/api/temporal-codec/')) return next()
-    return auth(c, next)
+    return auth(c, async () => {
+      await limited(c, next)
+    })
   })
   api
     .route('/case-kinds', caseKindsRoutes())
+    .route('/tokens', tokenRoutes(deps))
     .route('/cases', casesRoutes(deps))
     .route('/tasks', tasksRoutes(deps))
     .route('/reverifications', reverificationsRoutes(deps))
     .route('/referrals', referralsRoutes(deps))
     .route('/appeals', appealsRoutes(deps))
-    .route('/partners', partnerWebhookRoutes({ db: deps.db, cipher: deps.cipher }))
+    .route(
+      '/partners',
+      partnerWebhookRoutes({ db: deps.db, cipher: deps.cipher, policy: deps.partnerWebhooks }),
+    )
     .route('/', breakGlassRoutes(deps))
     .route('/', referenceRoutes(deps))
     .route('/', reportsRoutes(deps))

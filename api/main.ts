@@ -43,6 +43,7 @@ runMain(async () => {
         publicUrl: config.api.publicUrl,
         trustProxy: config.api.trustProxy,
         temporalUiOrigins: config.temporal.uiOrigins,
+        partnerWebhooks: config.partnerWebhooks,
       }),
       config.host,
       config.api.port,

@@ -14,6 +14,7 @@ import * as m20261129001200 from './2026_11_29_001200_add_case_anonymisation'
 import * as m20261129001400 from './2026_11_29_001400_add_list_indexes'
 import * as m20261204000100 from './2026_12_04_000100_repair_retention_setting'
 import * as m20261204001500 from './2026_12_04_001500_create_security_audit'
+import * as m20261204002300 from './2026_12_04_002300_create_break_glass_requests'
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_001400_add_list_indexes': m20261129001400,
   '2026_12_04_000100_repair_retention_setting': m20261204000100,
   '2026_12_04_001500_create_security_audit': m20261204001500,
+  '2026_12_04_002300_create_break_glass_requests': m20261204002300,
 }

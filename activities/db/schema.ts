@@ -1,5 +1,10 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { AccessAuditTable, BreakGlassGrantsTable, IdempotencyKeysTable } from './access.table'
+import type {
+  AccessAuditTable,
+  BreakGlassGrantsTable,
+  BreakGlassRequestsTable,
+  IdempotencyKeysTable,
+} from './access.table'
 import type {
   ApiTokensTable,
   CodecAuditTable,
@@ -70,6 +75,7 @@ export interface Database {
   idempotencyKeys: IdempotencyKeysTable
   accessAudit: AccessAuditTable
   breakGlassGrants: BreakGlassGrantsTable
+  breakGlassRequests: BreakGlassRequestsTable
   // cases.table.ts
   cases: CasesTable
   tasks: TasksTable

@@ -6,7 +6,13 @@
  */
 
 export type TemplateName =
-  'new_task' | 'task_reminder' | 'escalation' | 'acknowledgement' | 'outcome' | 'appeal_decision'
+  | 'new_task'
+  | 'task_reminder'
+  | 'escalation'
+  | 'acknowledgement'
+  | 'outcome'
+  | 'appeal_decision'
+  | 'break_glass'
 export type NotificationLocale = 'fr' | 'en'
 
 export const TEMPLATE_NAMES: readonly TemplateName[] = [
@@ -16,6 +22,7 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   'acknowledgement',
   'outcome',
   'appeal_decision',
+  'break_glass',
 ]
 
 /** What a template may show: a case reference, codes, a due time and a link. Nothing personal. */
@@ -129,6 +136,8 @@ interface Strings {
   acknowledgement: Template
   outcome: Template
   appeal_decision: Template
+  /** To a focal point: someone broke the glass on a case of their area (who: in the report). */
+  break_glass: Template
 }
 type Template = (
   p: TemplateParams,
@@ -242,6 +251,17 @@ const fr: Strings = {
           'votre référence.',
     ],
   }),
+  break_glass: (p) => ({
+    subject: `Accès d’urgence au dossier ${p.reference}`,
+    lines: [
+      'Bonjour,',
+      '',
+      `Un accès d’urgence (bris de glace) a été accordé sur le dossier ${p.reference}, dans ` +
+        'votre zone. La personne, le motif et la durée figurent dans le rapport des accès ' +
+        'd’urgence.',
+      p.link && `Consulter le rapport : ${p.link}`,
+    ],
+  }),
   appeal_decision: (p) => ({
     subject: `Décision sur votre recours ${p.reference}`,
     lines: [
@@ -324,6 +344,16 @@ const en: Strings = {
         ? `For the details, visit ${p.link} with your reference and PIN, or call the ` +
           'programme helpline.'
         : 'For the details, call the programme helpline and give your reference.',
+    ],
+  }),
+  break_glass: (p) => ({
+    subject: `Emergency access to case ${p.reference}`,
+    lines: [
+      'Hello,',
+      '',
+      `Emergency (break-glass) access was granted to case ${p.reference}, in your area. Who, ` +
+        'why and for how long are in the break-glass report.',
+      p.link && `Open the report: ${p.link}`,
     ],
   }),
   appeal_decision: (p) => ({

@@ -14,6 +14,14 @@ import type { Logger } from '../infra/logger'
 import { createProjectionActivities } from '../projection'
 import { areaAncestry, loadCalendar, loadPolicy } from './context'
 import type { Database } from '../db/schema'
+import {
+  resolveWebhookTarget,
+  STRICT_WEBHOOKS,
+  systemResolve,
+  WebhookTargetError,
+  type Resolve,
+  type WebhookPolicy,
+} from './webhook-target'
 
 const DAY = 8 * 3600 // one working day, roughly
 /** Leg targets in working seconds when no referral policy is set. */
@@ -91,12 +99,18 @@ export function createReferralActivities({
   publicUrl,
   log,
   fetchImpl = (...args) => fetch(...args),
+  webhooks = STRICT_WEBHOOKS,
+  resolve = systemResolve,
 }: {
   db: Db
   cipher: FieldCipher
   publicUrl?: string
   log?: Logger
   fetchImpl?: typeof fetch
+  /** Where webhooks may point (config: https outside the embedded default, an allow-list). */
+  webhooks?: WebhookPolicy
+  /** The resolver whose answers are checked before each delivery (tests give their own). */
+  resolve?: Resolve
 }) {
   const { projectCaseEvent } = createProjectionActivities({ db, publicUrl, cipher })
 
@@ -181,10 +195,31 @@ export function createReferralActivities({
         occurredAt: event.occurredAt,
         data: event.data,
       })
+      // Checked at every delivery, not only when saved: a name can be re-pointed at any time.
+      try {
+        await resolveWebhookTarget(partner.webhookUrl, webhooks, resolve)
+      } catch (error) {
+        if (!(error instanceof WebhookTargetError)) throw error
+        await db
+          .updateTable('webhookDeliveries')
+          .set({ status: 'failed' })
+          .where('key', '=', event.key)
+          .execute()
+        log?.warn(
+          { partner: event.partnerCode, key: event.key, code: error.code },
+          'webhook refused',
+        )
+        throw ApplicationFailure.nonRetryable(
+          `partner webhook target refused: ${error.code}`,
+          error.code,
+        )
+      }
       const timestamp = String(Math.floor(Date.now() / 1000))
       let status: number
       try {
         const response = await fetchImpl(partner.webhookUrl, {
+          // A redirect could lead anywhere, the checks above notwithstanding: never followed.
+          redirect: 'manual',
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -205,13 +240,20 @@ export function createReferralActivities({
         .set({
           lastStatus: status,
           ...(status < 300 ? { status: 'delivered' as const, deliveredAt: new Date() } : {}),
-          ...(status >= 400 && status < 500 && status !== 408 && status !== 429
+          ...((status >= 300 && status < 400) ||
+          (status >= 400 && status < 500 && status !== 408 && status !== 429)
             ? { status: 'failed' as const }
             : {}),
         })
         .where('key', '=', event.key)
         .execute()
       if (status < 300) return 'delivered'
+      if (status < 400) {
+        throw ApplicationFailure.nonRetryable(
+          `partner webhook redirected: ${status}`,
+          'WEBHOOK_REDIRECTED',
+        )
+      }
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
         throw ApplicationFailure.nonRetryable(
           `partner webhook refused: ${status}`,

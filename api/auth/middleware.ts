@@ -14,6 +14,8 @@ export const CSRF_HEADER = 'X-CSRF-Token'
 export interface AuthDeps {
   db: Db
   now?: () => Date
+  /** Other origins whose pages may write with a session (CONSOLE_ORIGINS); this one always. */
+  origins?: readonly string[]
 }
 
 export interface Authenticated {
@@ -67,12 +69,45 @@ export async function authenticate(
       `Missing or wrong ${CSRF_HEADER} header: send the csrfToken received at sign-in`,
     )
   }
+  // Defence in depth beside the token: a browser says where a write comes from (Origin, and
+  // Fetch Metadata); another site's page is refused even if it somehow holds the token.
+  if (!opts.skipCsrf && !SAFE_METHODS.has(c.req.method) && crossSite(c, deps.origins ?? [])) {
+    throw new ApiError(
+      403,
+      'CSRF_ORIGIN_REFUSED',
+      'This write comes from another site: use the console of this site',
+    )
+  }
   const totpRequired = requiresTotp(user)
   // A password alone does not open a supervisor's, manager's or administrator's session.
   if (totpRequired && !session.totpPassed && !opts.allowPendingTotp) {
     throw new ApiError(401, 'TOTP_REQUIRED', 'Enter the code of your authenticator app')
   }
   return { user, session, totpRequired }
+}
+
+/** The host of an origin, or null when it is none (`null`, garbage). */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether a browser request comes from a page of another site: an `Origin` that is neither this
+ * host nor a listed origin, or `Sec-Fetch-Site` other than `same-origin`/`none` for an origin
+ * not listed. Clients that send neither (scripts, old browsers) are judged by the token alone.
+ */
+export function crossSite(c: Context, allowed: readonly string[]): boolean {
+  const origin = c.req.header('origin')
+  const site = c.req.header('sec-fetch-site')
+  const listed = origin !== undefined && allowed.includes(origin)
+  const host = c.req.header('host') ?? new URL(c.req.url).host
+  if (origin !== undefined && !listed && originHost(origin) !== host) return true
+  if (site !== undefined && site !== 'same-origin' && site !== 'none' && !listed) return true
+  return false
 }
 
 /**

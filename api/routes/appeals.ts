@@ -20,6 +20,7 @@ import { openCase } from '../cases/commands'
 import { loadVisibleCase } from '../cases/service'
 import { appealWorkflow } from '../../workflows/kinds/appeal/workflow'
 import { CaseAreaKey, CaseKindKey, CasePriorityKey } from '../../workflows/search-attributes'
+import { withoutHiddenCases } from '../case-redaction'
 
 export interface AppealsDeps {
   db: Db
@@ -194,6 +195,7 @@ export function appealsRoutes(deps: AppealsDeps) {
       if (row.sensitive) {
         await audit(db, [{ userId: user.id, action: 'read', caseId: row.id, role: actor.role }])
       }
-      return c.json(await view(row.id), 200)
+      // The contested and implementation cases are named only when this user may open them.
+      return c.json(await withoutHiddenCases(db, user, await view(row.id)), 200)
     })
 }

@@ -166,7 +166,7 @@ const password = createRoute({
   method: 'post',
   path: '/password',
   tags: ['auth'],
-  summary: "Change one's password; every other session of the user ends",
+  summary: "Change one's password; every other session and every bearer token of the user ends",
   security: sessionWrite,
   request: { body: { required: true, content: json(PasswordBody) } },
   responses: {
@@ -235,6 +235,8 @@ export function authRoutes(deps: {
   /** Seals TOTP secrets at rest (the data keys); without it (some tests) they are kept as is. */
   cipher?: FieldCipher
   log?: Logger
+  /** Other origins whose pages may write with a session (the console's, when elsewhere). */
+  origins?: readonly string[]
 }) {
   const { db } = deps
   const seal = (secret: string) => (deps.cipher ? deps.cipher.encrypt(secret) : secret)
@@ -244,7 +246,7 @@ export function authRoutes(deps: {
   const sealAgain = (stored: string) =>
     deps.cipher && deps.cipher.keyIdOf(stored) === null ? seal(stored) : stored
   const now = deps.now ?? (() => new Date())
-  const authDeps: AuthDeps = { db, now }
+  const authDeps: AuthDeps = { db, now, origins: deps.origins }
   const cookie = {
     path: '/api',
     httpOnly: true,
@@ -508,6 +510,33 @@ export function authRoutes(deps: {
       const passwordHash = await hashPassword(newPassword)
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ passwordHash }).where('id', '=', user.id).execute()
+        // A new password ends every bearer token of the account too (a leak is the usual reason).
+        const revokedAt = now()
+        const revoked = await trx
+          .updateTable('apiTokens')
+          .set({ revokedAt })
+          .where('userId', '=', user.id)
+          .where('revokedAt', 'is', null)
+          .returning(['id', 'name'])
+          .execute()
+        if (revoked.length) {
+          await trx
+            .insertInto('userAudit')
+            .values(
+              revoked.map((t) => ({
+                actorUserId: user.id,
+                subjectUserId: user.id,
+                action: 'token_revoked' as const,
+                before: { tokenId: t.id, name: t.name },
+                after: {
+                  tokenId: t.id,
+                  revokedAt: revokedAt.toISOString(),
+                  why: 'password_changed',
+                },
+              })),
+            )
+            .execute()
+        }
         await trx
           .insertInto('userAudit')
           .values({

@@ -35,6 +35,7 @@ import { commandBody, liveState, settleLegacy, splitAnswer } from '../cases/comm
 import { caseDto, CaseSchema, loadVisibleCase } from '../cases/service'
 import { registerGrievance } from '../cases/intake'
 import { caseChain, CaseChainSchema } from '../case-chain'
+import { withoutHiddenCases } from '../case-redaction'
 import type { AppEnv, AuthUser } from '../auth/types'
 import { reopenCase } from '../commands/reopen'
 import { ApiError } from '../errors'
@@ -459,7 +460,8 @@ export function casesRoutes(deps: CasesDeps) {
       // Exact up to EXACT_TOTAL_CAP matching cases, the planner's estimate past it (boundedTotal).
       const total = await boundedTotal(db, query, { offset, limit, count: rows.length })
       setContentRange(c, 'cases', offset, rows.length, total)
-      return c.json(rows.map(caseDto), 200)
+      // A row's parent may be a case hidden from this user: its id is not shown.
+      return c.json(await withoutHiddenCases(db, user, rows.map(caseDto)), 200)
     })
     .openapi(getRoute, async (c) => {
       const user = c.get('user')
@@ -477,15 +479,19 @@ export function casesRoutes(deps: CasesDeps) {
               .catch(() => null)
           : null)
       const live = view ? liveView(view as CaseView) : null
-      return c.json(
+      // Links, spawned cases, duplicates, the parent: no id of a case hidden from this user.
+      const detail = await withoutHiddenCases(
+        db,
+        user,
         {
           ...caseDto(row),
           live,
           timeline: await timeline(db, row.id),
           chain: await caseChain(db, user, row.id),
         },
-        200,
+        'timeline',
       )
+      return c.json(detail, 200)
     })
     .openapi(eventsRoute, async (c) => {
       const user = c.get('user')
@@ -493,7 +499,12 @@ export function casesRoutes(deps: CasesDeps) {
       if (row.sensitive) {
         await audit(db, [{ userId: user.id, action: 'read', caseId: row.id, role: actor.role }])
       }
-      const events = await timeline(db, row.id)
+      const { events } = await withoutHiddenCases(
+        db,
+        user,
+        { events: await timeline(db, row.id) },
+        'events',
+      )
       setContentRange(c, 'events', 0, events.length, events.length)
       return c.json(events, 200)
     })

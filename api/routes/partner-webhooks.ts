@@ -2,6 +2,12 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { FieldCipher } from '../../activities/crypto/field-cipher'
 import type { Db } from '../../activities/db/db'
 import { setPartnerWebhook } from '../../activities/referrals/activities'
+import {
+  checkWebhookUrl,
+  STRICT_WEBHOOKS,
+  WebhookTargetError,
+  type WebhookPolicy,
+} from '../../activities/referrals/webhook-target'
 import type { AppEnv } from '../auth/types'
 import { ApiError } from '../errors'
 import { idempotency } from '../idempotency'
@@ -52,11 +58,20 @@ const getRoute = createRoute({
 })
 
 /**
- * A partner's referral webhook (DESIGN §4): administrators set the URL and the signing secret,
+ * A partner's referral webhook (DESIGN §4): administrators set the URL (https outside the
+ * embedded default, a public host, on the allow-list when one is configured) and the signing secret,
  * which is encrypted at rest with the field cipher and never shown again. The API needs the data
  * keys for that (`cipher`); without them it answers 503 and changes nothing.
  */
-export function partnerWebhookRoutes({ db, cipher }: { db: Db; cipher?: FieldCipher }) {
+export function partnerWebhookRoutes({
+  db,
+  cipher,
+  policy = STRICT_WEBHOOKS,
+}: {
+  db: Db
+  cipher?: FieldCipher
+  policy?: WebhookPolicy
+}) {
   const putRoute = createRoute({
     method: 'put',
     path: '/{code}/webhook',
@@ -91,6 +106,17 @@ export function partnerWebhookRoutes({ db, cipher }: { db: Db; cipher?: FieldCip
       const code = c.req.valid('param').code
       const body = c.req.valid('json')
       await load(code)
+      // Refused when saved, and checked again (with DNS) at every delivery by the worker.
+      if (body.url) {
+        try {
+          checkWebhookUrl(body.url, policy)
+        } catch (error) {
+          if (!(error instanceof WebhookTargetError)) throw error
+          throw new ApiError(422, error.code, `Webhook URL refused: ${error.message}`, [
+            { path: 'url', message: error.message },
+          ])
+        }
+      }
       if (!cipher) {
         throw new ApiError(503, 'NOT_CONFIGURED', 'The API has no data key to store the secret')
       }

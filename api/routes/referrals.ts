@@ -43,6 +43,7 @@ import { openCase } from '../cases/commands'
 import { loadVisibleCase } from '../cases/service'
 import { referralWorkflow } from '../../workflows/kinds/referral/workflow'
 import { CaseAreaKey, CaseKindKey, CasePriorityKey } from '../../workflows/search-attributes'
+import { withoutHiddenCases } from '../case-redaction'
 
 export interface ReferralsDeps {
   db: Db
@@ -428,7 +429,13 @@ export function referralsRoutes(deps: ReferralsDeps) {
       }
       setContentRange(c, 'referrals', offset, rows.length, Number(total))
       return c.json(
-        rows.map((r) => dto(r, partnerCode !== null)),
+        partnerCode
+          ? rows.map((r) => dto(r, true))
+          : await withoutHiddenCases(
+              db,
+              user,
+              rows.map((r) => dto(r, false)),
+            ),
         200,
       )
     })
@@ -438,7 +445,10 @@ export function referralsRoutes(deps: ReferralsDeps) {
       if (row.sensitive && !partnerCode) {
         await audit(db, [{ userId: user.id, action: 'read', caseId: row.id }])
       }
-      return c.json(dto(row, partnerCode !== null), 200)
+      // The source case is named only when this user may open it.
+      // Partners see no case beyond their referrals (their answer carries no source case).
+      const answer = dto(row, partnerCode !== null)
+      return c.json(partnerCode ? answer : await withoutHiddenCases(db, user, answer), 200)
     })
     .openapi(createReferralRoute, async (c) => {
       const user = c.get('user')

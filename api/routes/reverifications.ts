@@ -20,6 +20,7 @@ import { errorResponses, IdempotencyHeader, idParam, isoDateTime, getRouteFor } 
 import { temporalCall } from '../temporal-errors'
 import { openCase } from '../cases/commands'
 import { caseDto, CaseSchema, loadVisibleCase } from '../cases/service'
+import { withoutHiddenCases } from '../case-redaction'
 import { reverificationWorkflow } from '../../workflows/kinds/reverification/workflow'
 import { CaseAreaKey, CaseKindKey, CasePriorityKey } from '../../workflows/search-attributes'
 
@@ -529,8 +530,9 @@ export function reverificationsRoutes(deps: ReverificationsDeps) {
         .where('caseId', '=', row.id)
         .orderBy('createdAt')
         .execute()
+      // The parent case (a grievance, an appeal) is named only when this user may open it.
       return c.json(
-        {
+        await withoutHiddenCases(db, user, {
           ...caseDto(fresh),
           live: live
             ? {
@@ -555,7 +557,7 @@ export function reverificationsRoutes(deps: ReverificationsDeps) {
             ...w,
             sentAt: w.sentAt ? new Date(w.sentAt).toISOString() : null,
           })),
-        },
+        }),
         200,
       )
     })

@@ -15,6 +15,22 @@ function failure(env: Record<string, string>): StartupError {
 }
 
 describe('configuration', () => {
+  it('partner webhooks: http only on the embedded default, an allow-list when set', () => {
+    expect(load({}).partnerWebhooks).toEqual({ httpsOnly: false, allowedHosts: [] })
+    expect(load({ DATABASE_URL: 'postgres://u@db.example.ml/rsu' }).partnerWebhooks.httpsOnly).toBe(
+      true,
+    )
+    expect(load({ TEMPORAL_ADDRESS: 'temporal.example.ml:7233' }).partnerWebhooks.httpsOnly).toBe(
+      true,
+    )
+    expect(
+      load({ PARTNER_WEBHOOK_HOSTS: 'Hooks.Unicef.org, *.ngo.ml' }).partnerWebhooks.allowedHosts,
+    ).toEqual(['hooks.unicef.org', '*.ngo.ml'])
+    expect(() => load({ PARTNER_WEBHOOK_HOSTS: 'https://hooks.unicef.org/x' })).toThrow(
+      /PARTNER_WEBHOOK_HOSTS must be host names/,
+    )
+  })
+
   it('runs on embedded defaults when nothing is set', () => {
     const config = load({})
     expect(config.database.url).toBeUndefined()

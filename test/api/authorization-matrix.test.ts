@@ -99,17 +99,21 @@ const CLOSING = [
 ]
 
 /**
- * Break-glass: designated roles (supervisors, programme managers) open any existing case, in
- * scope or not, sensitive or not, with a written reason (201, audited, reported); everyone else
- * signed in is refused with 403 NOT_ALLOWED, whatever the case.
+ * Break-glass: designated roles (supervisors, programme managers) open a case within the areas
+ * where they hold that role (201, audited, reported); a sensitive case without clearance gives
+ * a request waiting for a second person (202); a case outside their areas answers exactly like
+ * a missing one (404, same body). Everyone else signed in is refused with 403 NOT_ALLOWED,
+ * whatever the case.
  */
 const BREAK_GLASS = 'POST /cases/{id}/break-glass'
-const BREAKS_GLASS: Record<Caller, boolean | null> = {
+type GlassAnswer = 201 | 202 | 404
+const BREAKS_GLASS: Record<Caller, Record<Target, GlassAnswer> | false | null> = {
   anonymous: null,
   case_worker: false,
-  supervisor: true,
+  // The cercle of Kati: its sensitive case only with a second person's approval.
+  supervisor: { in_area: 201, out_of_area: 404, sensitive: 202 },
   focal_point: false,
-  programme_manager: true,
+  programme_manager: { in_area: 201, out_of_area: 201, sensitive: 202 },
   administrator: false,
   partner: false,
   no_role: false,
@@ -168,6 +172,8 @@ const MISSING: Fixture = {
 }
 /** A visible, open case that duplicates may point to. */
 const ORIGINAL = 'AM-original'
+/** A case of Kati linked to (and parented by) a sensitive case of Kati: the link fields' cells. */
+const LINKED = { normal: 'AM-link-normal', sensitive: 'AM-link-gbv' }
 
 // ---- The stack ----
 
@@ -236,9 +242,15 @@ beforeAll(async () => {
     log: createLogger('silent', false),
     codec: testCodec,
     taskQueue: worker.taskQueue,
+    // The matrix probes hundreds of hidden ids per caller on purpose: not a flood to hold back.
+    userLimits: { requestsPerMinute: 100_000, refusalsPerMinute: 100_000 },
   })
 
-  const inputs = [grievanceInput({ caseId: ORIGINAL })]
+  const inputs = [
+    grievanceInput({ caseId: ORIGINAL }),
+    grievanceInput({ caseId: LINKED.normal, ...TARGETS.in_area }),
+    grievanceInput({ caseId: LINKED.sensitive, ...TARGETS.sensitive }),
+  ]
   for (const caller of Object.keys(CALLERS)) {
     for (const [target, overrides] of Object.entries(TARGETS) as [
       Target,
@@ -385,10 +397,20 @@ async function check(
     if (may === null) {
       return got.status === 401 ? undefined : `${label}: expected 401, got ${show(got)}`
     }
-    const ok = may ? got.status === 201 : got.status === 403 && got.code === 'NOT_ALLOWED'
-    return ok
+    if (!may) {
+      return got.status === 403 && got.code === 'NOT_ALLOWED'
+        ? undefined
+        : `${label}: expected 403 NOT_ALLOWED, got ${show(got)}`
+    }
+    if (may[target] === 404) {
+      const absent = missing.get(`${caller} ${op.name}`)!
+      return got.status === 404 && got.text === absent.text
+        ? undefined
+        : `${label}: expected the 404 of a missing id ${absent.text}, got ${show(got)}`
+    }
+    return got.status === may[target]
       ? undefined
-      : `${label}: expected ${may ? '201' : '403 NOT_ALLOWED'}, got ${show(got)}`
+      : `${label}: expected ${may[target]}, got ${show(got)}`
   }
   if (sees === null) {
     return got.status === 401 && got.code === 'UNAUTHENTICATED'
@@ -476,6 +498,92 @@ describe('the authorization matrix, generated from the OpenAPI document', () => 
       }
     }
   })
+})
+
+// ---- Link fields ----
+
+/**
+ * A case the caller may see, linked to a sensitive one it may not: the sensitive case's id
+ * appears nowhere in any read of the visible one (`live.links`, the timeline's `case.linked`
+ * and `case.spawned`, the row's parent, the list), exactly as the chain already hides it. The
+ * focal point, who may see both, is the control that the fields do carry the id.
+ */
+describe('link fields, generated from the OpenAPI document', () => {
+  it('never name a sensitive case to a caller without clearance', async () => {
+    const linked = await call('POST', `/api/cases/${LINKED.normal}/links`, 'focal_point', {
+      toCaseId: LINKED.sensitive,
+      kind: 'related',
+    })
+    expect(linked.status, linked.text).toBe(200)
+    // The other shapes a case id takes in a case answer: a spawned case, a parent.
+    await tdb.db
+      .insertInto('caseEvents')
+      .values({
+        caseId: LINKED.normal,
+        workflowId: caseWorkflowId(LINKED.normal),
+        seq: 100_000,
+        type: 'case.spawned',
+        occurredAt: new Date(),
+        after: { toCaseId: LINKED.sensitive, kind: 'reverification' },
+      })
+      .execute()
+    await tdb.db
+      .updateTable('cases')
+      .set({ parentCaseId: LINKED.sensitive })
+      .where('id', '=', LINKED.normal)
+      .execute()
+
+    const ops = (await documentedOperations()).filter(
+      (o) => o.method === 'GET' && o.path.startsWith('/cases'),
+    )
+    const urls = [
+      ...ops.map((op) =>
+        op.kind === 'list'
+          ? `/api${op.path}?${new URLSearchParams({ filter: JSON.stringify({ id: LINKED.normal }) })}`
+          : `/api${op.path.replace('{id}', LINKED.normal)}`,
+      ),
+      `/api/cases?${new URLSearchParams({ filter: JSON.stringify({ q: 'AM-link' }) })}`,
+    ]
+    const failures: string[] = []
+    for (const caller of ['case_worker', 'supervisor', 'programme_manager'] as const) {
+      for (const url of urls) {
+        const got = await call('GET', url, caller)
+        if (got.status !== 200) failures.push(`${url} as ${caller}: ${show(got)}`)
+        if (got.text.includes(LINKED.sensitive)) {
+          failures.push(`${url} as ${caller} names the sensitive case: ${show(got)}`)
+        }
+      }
+      const detail = JSON.parse(
+        (await call('GET', `/api/cases/${LINKED.normal}`, caller)).text,
+      ) as { live: { links?: unknown[] } | null; timeline: { type: string }[]; parentCaseId: null }
+      // Redacted, not emptied: the rest of the case is still there.
+      expect(detail.live?.links, caller).toEqual([])
+      expect(detail.parentCaseId, caller).toBeNull()
+      expect(
+        detail.timeline.map((e) => e.type),
+        caller,
+      ).toContain('case.opened')
+      expect(
+        detail.timeline.map((e) => e.type),
+        caller,
+      ).not.toContain('case.linked')
+    }
+    expect(failures).toEqual([])
+
+    const control = JSON.parse(
+      (await call('GET', `/api/cases/${LINKED.normal}`, 'focal_point')).text,
+    ) as {
+      live: { links: { toCaseId: string }[] }
+      timeline: { type: string }[]
+      parentCaseId: string
+    }
+    expect(control.live.links).toEqual([{ toCaseId: LINKED.sensitive, kind: 'related' }])
+    expect(control.parentCaseId).toBe(LINKED.sensitive)
+    expect(control.timeline.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['case.linked', 'case.spawned']),
+    )
+    expect(ops.length).toBeGreaterThanOrEqual(3)
+  }, 60_000)
 })
 
 // ---- Path tricks ----

@@ -309,6 +309,24 @@ describe('referrals API', () => {
       .executeTakeFirstOrThrow()
     expect(stored.webhookSecret).toMatch(/^enc:v1:/)
     expect(testCipher.decrypt(stored.webhookSecret!)).toBe(webhook.secret)
+    // Loopback, private, metadata and plain-http targets are refused when saved, with a code,
+    // and the webhook in place stays as it was (the worker checks again at each delivery).
+    for (const [url, code] of [
+      ['http://unicef.example.org/rsu', 'WEBHOOK_HTTPS_REQUIRED'],
+      ['https://127.0.0.1:8080/rsu', 'WEBHOOK_ADDRESS_FORBIDDEN'],
+      ['https://2130706433/rsu', 'WEBHOOK_ADDRESS_FORBIDDEN'],
+      ['https://[::1]/rsu', 'WEBHOOK_ADDRESS_FORBIDDEN'],
+      ['https://169.254.169.254/latest/meta-data', 'WEBHOOK_ADDRESS_FORBIDDEN'],
+      ['https://10.0.0.7/rsu', 'WEBHOOK_ADDRESS_FORBIDDEN'],
+    ] as const) {
+      const refused = await put('admin', { ...webhook, url })
+      expect(refused.status, url).toBe(422)
+      expect(((await refused.json()) as { error: { code: string } }).error.code, url).toBe(code)
+    }
+    const kept = await app.request('/api/partners/unicef/webhook', {
+      headers: { 'x-test-user': 'admin' },
+    })
+    expect(await kept.json()).toEqual({ partnerCode: 'unicef', url: webhook.url, hasSecret: true })
     const removed = await put('admin', { url: null })
     expect(await removed.json()).toEqual({ partnerCode: 'unicef', url: null, hasSecret: false })
   })

@@ -8,6 +8,7 @@ import { commandInterceptors, encryptedDataConverter } from '../../activities/in
 import { commandAuditSinks, type CommandRefusal } from '../../activities/worker'
 import { testCipher, testCodec, testCommandKeys } from './codec'
 import type { Db } from '../../activities/db/db'
+import { systemResolve, type Resolve } from '../../activities/referrals/webhook-target'
 
 let runtimeInstalled = false
 /** The SDK's own logs, warnings and errors only, so that test output stays readable. */
@@ -43,6 +44,13 @@ export interface RunningWorker {
  * Runs the real worker (the shared workflow bundle, activities on `db`) on a task queue of its own,
  * so that tests never pick up each other's workflows.
  */
+/**
+ * Partner hosts of the tests (`*.example.org`, answered by msw) resolve to a public address, as
+ * they would in production, without the network; any other name goes to the system resolver.
+ */
+const testResolve: Resolve = async (host) =>
+  host.endsWith('.example.org') ? [{ address: '93.184.215.14' }] : systemResolve(host)
+
 export async function startTestWorker(
   db: Db,
   options: { address?: string; taskQueue?: string; smtpUrl?: string } = {},
@@ -64,6 +72,7 @@ export async function startTestWorker(
       },
       publicUrl: 'http://rsu.localhost',
       cipher: testCipher,
+      resolveWebhookHost: testResolve,
     }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
     dataConverter: encryptedDataConverter(testCodec),

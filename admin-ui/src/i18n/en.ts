@@ -3,6 +3,8 @@ import englishMessages from 'ra-language-english'
 /** Our messages in English; the key set must equal the other catalogue's (tested). */
 export const enMessages = {
   errors: {
+    CSRF_ORIGIN_REFUSED: 'A request from another site: refused.',
+    RATE_LIMITED: 'Too many requests: try again in a moment.',
     COMMAND_NOT_AUTHENTICATED:
       'The command was not recognised as coming from the API: it is refused.',
     GRANT_REFUSED: 'You cannot grant this right: you do not hold it, or not in this area.',

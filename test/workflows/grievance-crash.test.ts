@@ -7,7 +7,7 @@ import {
   grievanceViewQuery,
   type Actor,
 } from '../../workflows/messages'
-import { TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
+import { TEST_COMMAND_KEYS, TEST_DATA_KEYS, TEST_PAYLOAD_KEYS } from '../helpers/codec'
 import { createTestDatabase, type TestDatabase } from '../helpers/db'
 import { grievanceInput, seedForCases } from '../helpers/fixtures'
 import { spawnEntry, type Spawned } from '../helpers/processes'
@@ -57,6 +57,8 @@ describe('a worker killed in the middle of a case', () => {
       SMTP_URL: inject('smtpUrl'),
       PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
       DATA_KEYS: TEST_DATA_KEYS,
+      // The test client signs commands with the suite's key: the worker verifies with it.
+      COMMAND_KEYS: TEST_COMMAND_KEYS,
     }
     const startWorker = async () => {
       const w = spawnEntry('activities/worker-main.ts', env)

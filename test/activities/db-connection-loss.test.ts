@@ -137,7 +137,15 @@ describe('a database connection lost', () => {
           what: `${after} completions`,
         }),
       ])
-      expect(await terminateBackends(appName)).toBeGreaterThan(0)
+      // Our processes reconnect on their next statement: terminate once one of theirs is open.
+      const killed = await eventually(
+        async () => {
+          const n = await terminateBackends(appName)
+          return n > 0 ? n : undefined
+        },
+        { timeoutMs: 30_000, what: 'a connection of ours to terminate' },
+      )
+      expect(killed).toBeGreaterThan(0)
     }
     await Promise.race([exited, closing])
     probing = false

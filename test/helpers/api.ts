@@ -26,7 +26,7 @@ export function appSignedInByHeader(db: Db, mount: (api: OpenAPIHono<AppEnv>) =>
     await next()
   })
   mount(api)
-  api.onError(onError(createLogger(process.env.TEST_API_LOG ? 'warn' : 'silent', false)))
+  api.onError(onError(createLogger('silent', false)))
   return api
 }
 

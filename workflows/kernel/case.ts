@@ -284,9 +284,12 @@ export function createKernel<S extends KernelState>(opts: {
       const info = workflowInfo()
       const limit = s().context.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE
       if (info.continueAsNewSuggested || info.historyLength > limit) {
-        await rec.drained()
-        // Parked meanwhile: a handler answers once the case is quiet.
-        await rec.wait(allHandlersFinished)
+        // Parked meanwhile: a handler answers once the case is quiet. Whatever was recorded
+        // while the handlers finished (a deadline falling due) is projected before this run ends.
+        do {
+          await rec.drained()
+          await rec.wait(allHandlersFinished)
+        } while (rec.pending())
         await continueAsNew(options.resume(s()))
       }
       await step()

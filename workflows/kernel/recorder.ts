@@ -150,6 +150,8 @@ export function createRecorder(opts: {
     spawn,
     outside,
     upsert,
+    /** Events recorded and not yet projected. */
+    pending: () => buffer.length > 0 || inFlight,
     /** Everything recorded so far is projected (the caller is parked meanwhile). */
     drained: () => wait(() => buffer.length === 0 && !inFlight),
     /** What an Update answers with, once the case is quiet and its events are projected. */

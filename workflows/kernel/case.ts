@@ -5,7 +5,6 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow'
-import type { ZodType } from 'zod'
 import { projectableResult } from '../forms'
 import {
   caseSnapshotQuery,
@@ -347,4 +346,3 @@ export function createKernel<S extends KernelState>(opts: {
 }
 
 export type Kernel<S extends KernelState = KernelState> = ReturnType<typeof createKernel<S>>
-export type { ZodType }

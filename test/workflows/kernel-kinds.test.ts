@@ -282,13 +282,24 @@ describe('the kernel on every kind', () => {
       })
       const caseId = opened.body.id as string
       const partner = `partenaire.${opened.body.partnerCode as string}`
-      // Commands keep coming: each new run takes them where the last one stopped.
+      // Commands keep coming: each new run takes them where the last one stopped. A command that
+      // reaches a run in the instant it continues as new is not applied and answers 503 with
+      // Retry-After; the client sends it again (an Idempotency-Key makes that safe), and the notes
+      // below show it was applied exactly once.
+      const command = (path: string, user: string, body: unknown) =>
+        eventually(
+          async () => {
+            const res = await post(path, user, body)
+            return res.status === 503 ? undefined : res
+          },
+          { what: `${path} answered`, timeoutMs: 20_000 },
+        )
       expect(
-        (await post(`/api/cases/${caseId}/notes`, CERCLE, { text: 'Premier appel.' })).status,
+        (await command(`/api/cases/${caseId}/notes`, CERCLE, { text: 'Premier appel.' })).status,
       ).toBe(200)
-      expect((await post(`/api/referrals/${caseId}/accept`, partner, {})).status).toBe(200)
+      expect((await command(`/api/referrals/${caseId}/accept`, partner, {})).status).toBe(200)
       expect(
-        (await post(`/api/cases/${caseId}/notes`, CERCLE, { text: 'Second appel.' })).status,
+        (await command(`/api/cases/${caseId}/notes`, CERCLE, { text: 'Second appel.' })).status,
       ).toBe(200)
       const runs = await eventually(
         async () => {
